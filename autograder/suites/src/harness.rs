@@ -74,11 +74,22 @@ impl Test {
     }
 }
 
-/// A program a lesson asks the student to write (lesson 1's `save-array`),
-/// run by the suite as `harness --as NAME`.
+/// A program the harness can run as `harness --as NAME [ARGS...]`: lesson 1's
+/// `save-array` and `print-array`, or a tool such as a trace replayer that
+/// needs the student's heap linked in.
 pub struct Program {
     pub name: &'static str,
-    pub main: fn() -> ExitCode,
+    /// Called with the arguments after `--as NAME`.
+    pub main: Box<dyn Fn(&[String]) -> ExitCode>,
+}
+
+impl Program {
+    pub fn new(name: &'static str, main: impl Fn(&[String]) -> ExitCode + 'static) -> Self {
+        Program {
+            name,
+            main: Box::new(main),
+        }
+    }
 }
 
 /// Everything a lesson's harness runs.
@@ -109,7 +120,7 @@ pub fn main(suite: Suite) -> ExitCode {
         Some("--as") => {
             let name = args.get(1).map(String::as_str).unwrap_or("");
             match suite.programs.iter().find(|p| p.name == name) {
-                Some(program) => (program.main)(),
+                Some(program) => (program.main)(args.get(2..).unwrap_or_default()),
                 None => {
                     eprintln!("harness: no program named {name:?}");
                     ExitCode::from(2)
