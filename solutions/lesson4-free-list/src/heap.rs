@@ -1,0 +1,321 @@
+//! `FreeListHeap`: lesson 3's heap plus a free list, so freed chunks are
+//! handed out again instead of new pages being mapped.
+
+use std::ptr::NonNull;
+
+use heaplab_kit::{align_up, Block, Heap, PageSource, Stats};
+
+use crate::chunk::{chunk_bytes_for, chunk_of, payload_of, Flags, Header, HEADER_BYTES};
+use crate::free_list::FreeList;
+
+/// The smallest run of pages mapped at once (a multiple of any common page
+/// size). Mapping many pages at a time keeps `mmap` calls rare and gives
+/// small chunks neighbours in the same run, which lesson 5 merges.
+pub const RUN_MIN_BYTES: usize = 64 * 1024;
+
+/// What freed payloads are filled with, so that a use after free reads
+/// garbage instead of the old data (as xv6's `kfree` does).
+const JUNK_BYTE: u8 = 0xDB;
+
+/// A heap that keeps its free chunks on a list threaded through the chunks
+/// themselves, and serves each request from the first chunk that fits.
+pub struct FreeListHeap<S: PageSource> {
+    /// Where runs of pages come from.
+    pages: S,
+    /// Every free chunk, in every run.
+    free_list: FreeList,
+    /// The counters `stats()` reports; `free_length` comes from the list.
+    stats: Stats,
+}
+
+impl<S: PageSource> FreeListHeap<S> {
+    /// An empty heap: nothing is mapped until the first `malloc`.
+    pub fn new(pages: S) -> Self {
+        FreeListHeap {
+            pages,
+            free_list: FreeList::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Maps a new run of pages with room for a `need_bytes` chunk and puts the
+    /// whole run on the free list as one chunk. `None` when the page source
+    /// refuses, or when the run's size would overflow.
+    fn grow(&mut self, need_bytes: usize) -> Option<()> {
+        // BEGIN SOLUTION: map a run of at least RUN_MIN_BYTES; the whole run becomes one free chunk
+        let page_bytes = self.pages.page_size();
+        let run_bytes = align_up(need_bytes.max(RUN_MIN_BYTES), page_bytes)?;
+        let run = self.pages.map(run_bytes)?;
+        self.stats.pages_mapped += run_bytes / page_bytes;
+        let chunk = run.cast::<Header>();
+        // SAFETY: [run, run + run_bytes) is a fresh mapping, page aligned, that
+        // nothing else uses; a header fits at its start.
+        unsafe {
+            chunk.write(Header {
+                size_bytes: run_bytes,
+                flags: Flags::free(),
+            });
+        }
+        // SAFETY: the chunk covers the whole new run, which is far more than
+        // MIN_CHUNK_BYTES and not on the list yet.
+        unsafe { self.free_list.push(chunk) };
+        Some(())
+        // END SOLUTION
+    }
+}
+
+impl<S: PageSource> Heap for FreeListHeap<S> {
+    fn malloc(&mut self, size: usize) -> Option<NonNull<u8>> {
+        // BEGIN SOLUTION: first fit from the free list; grow only when nothing fits
+        let need_bytes = chunk_bytes_for(size)?;
+        let chunk = match self.free_list.take_first_fit(need_bytes) {
+            Some(chunk) => chunk,
+            None => {
+                self.grow(need_bytes)?;
+                self.free_list
+                    .take_first_fit(need_bytes)
+                    .expect("a new run always fits the chunk it was mapped for")
+            }
+        };
+        self.stats.chunks_allocated += 1;
+        // SAFETY: the chunk is at least MIN_CHUNK_BYTES, inside a mapped run.
+        Some(unsafe { payload_of(chunk) })
+        // END SOLUTION
+    }
+
+    unsafe fn free(&mut self, ptr: NonNull<u8>) {
+        // BEGIN SOLUTION: find the chunk by its header, junk-fill the payload, push the chunk on the list
+        // SAFETY: ptr came from our malloc (the caller's promise), so its
+        // header sits just in front of it in the same run.
+        let chunk = unsafe { chunk_of(ptr) };
+        // SAFETY: chunk_of checked that this is one of our in-use headers.
+        let size_bytes = unsafe { (*chunk.as_ptr()).size_bytes };
+        // SAFETY: [ptr, chunk + size_bytes) is the block's payload, which the
+        // caller gives up with this call.
+        unsafe { ptr.write_bytes(JUNK_BYTE, size_bytes - HEADER_BYTES) };
+        // SAFETY: a chunk malloc handed out is a whole chunk of at least
+        // MIN_CHUNK_BYTES in one run, and not on the list (it was in use).
+        unsafe { self.free_list.push(chunk) };
+        self.stats.chunks_freed += 1;
+        // END SOLUTION
+    }
+
+    unsafe fn usable_size(&self, ptr: NonNull<u8>) -> Option<usize> {
+        // SAFETY: ptr came from our malloc and is not freed (the caller's
+        // promise), so its header is in front of it.
+        let chunk = unsafe { ptr.sub(HEADER_BYTES) }.cast::<Header>();
+        // SAFETY: as above.
+        let size_bytes = unsafe { (*chunk.as_ptr()).size_bytes };
+        Some(size_bytes - HEADER_BYTES)
+    }
+
+    fn stats(&self) -> Stats {
+        Stats {
+            free_length: self.free_list.len(),
+            ..self.stats
+        }
+    }
+
+    fn free_blocks(&self) -> Vec<Block> {
+        self.free_list.blocks()
+    }
+}
+// BEGIN SOLUTION
+
+/// Scenarios, one idea each, on real pages (they run under Miri too).
+#[cfg(test)]
+mod tests {
+    use heaplab_kit::ALIGN;
+
+    use super::*;
+    use crate::{MmapPages, MIN_CHUNK_BYTES, RUN_MIN_BYTES};
+
+    fn heap() -> FreeListHeap<MmapPages> {
+        FreeListHeap::new(MmapPages::new())
+    }
+
+    /// The chunk of the block at `ptr`, as the free list reports chunks.
+    fn chunk_addr(ptr: NonNull<u8>) -> usize {
+        ptr.addr().get() - HEADER_BYTES
+    }
+
+    /// Real pages, until `maps_left` runs out: then the OS "refuses".
+    struct RationedPages {
+        inner: MmapPages,
+        maps_left: usize,
+    }
+
+    impl PageSource for RationedPages {
+        fn page_size(&self) -> usize {
+            self.inner.page_size()
+        }
+        fn map(&mut self, len: usize) -> Option<NonNull<u8>> {
+            self.maps_left = self.maps_left.checked_sub(1)?;
+            self.inner.map(len)
+        }
+        unsafe fn unmap(&mut self, ptr: NonNull<u8>, len: usize) {
+            // SAFETY: forwarded with the caller's promise.
+            unsafe { self.inner.unmap(ptr, len) }
+        }
+    }
+
+    #[test]
+    fn blocks_are_aligned_and_writable() {
+        let mut heap = heap();
+        for size in [0, 1, 15, 16, 17, 100, 5000] {
+            let ptr = heap.malloc(size).unwrap();
+            assert_eq!(ptr.addr().get() % ALIGN, 0, "malloc({size})");
+            // SAFETY: the block has at least `size` bytes.
+            unsafe { ptr.write_bytes(0xAB, size) };
+        }
+    }
+
+    #[test]
+    fn malloc_zero_gets_a_minimum_chunk() {
+        let mut heap = heap();
+        let a = heap.malloc(0).unwrap();
+        let b = heap.malloc(0).unwrap();
+        assert_ne!(a, b);
+        // SAFETY: a is a live block of this heap.
+        let usable = unsafe { heap.usable_size(a) }.unwrap();
+        assert_eq!(usable, MIN_CHUNK_BYTES - HEADER_BYTES);
+    }
+
+    #[test]
+    fn freed_chunk_is_reused() {
+        let mut heap = heap();
+        let a = heap.malloc(100).unwrap();
+        let _b = heap.malloc(100).unwrap();
+        // SAFETY: a is live and not used after this.
+        unsafe { heap.free(a) };
+        assert_eq!(heap.malloc(100), Some(a));
+        assert_eq!(
+            heap.stats().pages_mapped,
+            RUN_MIN_BYTES / MmapPages::new().page_size()
+        );
+    }
+
+    #[test]
+    fn new_run_rest_goes_on_the_list() {
+        let mut heap = heap();
+        let a = heap.malloc(100).unwrap();
+        let blocks = heap.free_blocks();
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].addr, chunk_addr(a) + 128);
+        assert_eq!(blocks[0].size, RUN_MIN_BYTES - 128);
+    }
+
+    #[test]
+    fn split_leaves_the_rest_on_the_list() {
+        let mut heap = heap();
+        let big = heap.malloc(1000).unwrap(); // a 1024-byte chunk
+        let _fence = heap.malloc(0).unwrap();
+        // SAFETY: big is live and not used after this.
+        unsafe { heap.free(big) };
+        let small = heap.malloc(100).unwrap(); // a 128-byte chunk, from the front
+        assert_eq!(small, big);
+        let blocks = heap.free_blocks();
+        assert_eq!(
+            blocks[0],
+            Block {
+                addr: chunk_addr(big) + 128,
+                size: 1024 - 128
+            }
+        );
+    }
+
+    #[test]
+    fn a_rest_too_small_for_a_chunk_is_not_split() {
+        let mut heap = heap();
+        let a = heap.malloc(48).unwrap(); // a 64-byte chunk
+        let _fence = heap.malloc(0).unwrap();
+        let length_before = heap.stats().free_length;
+        // SAFETY: a is live and not used after this.
+        unsafe { heap.free(a) };
+        let b = heap.malloc(32).unwrap(); // needs 48: 16 would be left, under MIN_CHUNK_BYTES
+        assert_eq!(b, a);
+        // SAFETY: b is live.
+        assert_eq!(unsafe { heap.usable_size(b) }, Some(48));
+        assert_eq!(heap.stats().free_length, length_before);
+    }
+
+    #[test]
+    fn first_fit_takes_the_first_chunk_that_fits() {
+        let mut heap = heap();
+        let mut blocks = Vec::new();
+        for size in [100, 300, 300] {
+            blocks.push(heap.malloc(size).unwrap());
+            heap.malloc(0).unwrap(); // a fence, so freed chunks stay apart
+        }
+        for &ptr in blocks.iter().rev() {
+            // SAFETY: each block is live and not used after this.
+            unsafe { heap.free(ptr) };
+        }
+        // The list is now [100-block, first 300-block, second 300-block, run rest].
+        assert_eq!(heap.malloc(200), Some(blocks[1]));
+    }
+
+    #[test]
+    fn free_pushes_at_the_head() {
+        let mut heap = heap();
+        let a = heap.malloc(10).unwrap();
+        let b = heap.malloc(10).unwrap();
+        // SAFETY: a and b are live and not used after this.
+        unsafe {
+            heap.free(a);
+            heap.free(b);
+        }
+        let order: Vec<usize> = heap.free_blocks().iter().map(|b| b.addr).collect();
+        assert_eq!(order[..2], [chunk_addr(b), chunk_addr(a)]);
+        assert_eq!(heap.stats().free_length, 3);
+    }
+
+    #[test]
+    fn contents_survive_other_mallocs_and_frees() {
+        let mut heap = heap();
+        let keep = heap.malloc(64).unwrap();
+        // SAFETY: keep has 64 bytes.
+        unsafe { keep.write_bytes(0x5A, 64) };
+        for round in 0..50 {
+            let p = heap.malloc(round * 8).unwrap();
+            // SAFETY: p has round * 8 bytes; freed right after.
+            unsafe {
+                p.write_bytes(0xFF, round * 8);
+                heap.free(p);
+            }
+        }
+        // SAFETY: keep is live, 64 bytes.
+        let kept = unsafe { std::slice::from_raw_parts(keep.as_ptr(), 64) };
+        assert!(kept.iter().all(|&b| b == 0x5A));
+    }
+
+    #[test]
+    fn refused_pages_give_none_and_the_heap_keeps_working() {
+        let mut heap = FreeListHeap::new(RationedPages {
+            inner: MmapPages::new(),
+            maps_left: 1,
+        });
+        let a = heap.malloc(100).unwrap();
+        assert_eq!(heap.malloc(1 << 20), None, "the second run is refused");
+        assert_eq!(heap.malloc(usize::MAX - 8), None, "a size that overflows");
+        // SAFETY: a is live and not used after this.
+        unsafe { heap.free(a) };
+        assert_eq!(heap.malloc(100), Some(a));
+        assert_eq!(heap.stats().chunks_allocated, 2);
+    }
+
+    #[test]
+    #[should_panic(expected = "double free")]
+    fn double_free_is_caught() {
+        let mut heap = heap();
+        let a = heap.malloc(10).unwrap();
+        let _b = heap.malloc(10).unwrap();
+        // SAFETY: deliberately breaks free's contract to see it caught: the chunk
+        // stays mapped, so reading its header again is defined.
+        unsafe {
+            heap.free(a);
+            heap.free(a);
+        }
+    }
+}
+// END SOLUTION
