@@ -5,6 +5,7 @@
 //! The grader links a lesson's suite with the student's crate into a harness
 //! binary ([`harness::main`]) and runs every test in its own process.
 
+pub mod alloc;
 pub mod harness;
 
 pub mod lesson1;

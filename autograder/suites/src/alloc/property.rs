@@ -1,0 +1,129 @@
+//! Random operation sequences with proptest, and the `Test` builders the
+//! lesson suites use.
+
+use std::rc::Rc;
+
+use heaplab_kit::Heap;
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+use proptest::test_runner::{
+    Config as RunnerConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
+};
+
+use super::check::{Config, OpMix};
+use super::pages::InstrumentedPages;
+use super::session::{Op, Session};
+use crate::harness::{reached_todo, Ctx, Test};
+
+/// The strategy for one operation of `mix`.
+pub fn op_strategy(mix: &OpMix) -> BoxedStrategy<Op> {
+    let sizes: Vec<(u32, BoxedStrategy<usize>)> = mix
+        .sizes
+        .0
+        .iter()
+        .map(|(w, r)| (*w, r.clone().boxed()))
+        .collect();
+    let size = proptest::strategy::Union::new_weighted(sizes);
+    let mut ops: Vec<(u32, BoxedStrategy<Op>)> = vec![
+        (mix.malloc, size.prop_map(Op::Malloc).boxed()),
+        (mix.free, (0..64usize).prop_map(Op::Free).boxed()),
+        (mix.write, (0..64usize).prop_map(Op::Write).boxed()),
+    ];
+    if mix.refuse_next_map > 0 {
+        ops.push((mix.refuse_next_map, Just(Op::RefuseNextMap).boxed()));
+    }
+    ops.retain(|(w, _)| *w > 0);
+    proptest::strategy::Union::new_weighted(ops).boxed()
+}
+
+/// Runs one sequence on a fresh heap: the operations, then freeing every
+/// live block, then dropping the heap.
+pub fn run_sequence<H: Heap>(
+    make: &dyn Fn(InstrumentedPages) -> H,
+    config: &Config<H>,
+    ops: &[Op],
+) -> Result<(), String> {
+    let mut session = Session::new(make, config)?;
+    for &op in ops {
+        session.apply(op)?;
+    }
+    session.free_all()?;
+    session.finish()
+}
+
+fn seed_bytes(seed: u64, name: &str) -> [u8; 32] {
+    // FNV-1a of the test name, so properties sharing a seed still differ.
+    let salt = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    });
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes[8..16].copy_from_slice(&salt.to_le_bytes());
+    bytes[16..24].copy_from_slice(&(seed ^ salt).rotate_left(17).to_le_bytes());
+    bytes[24..].copy_from_slice(b"heaplab!");
+    bytes
+}
+
+/// Checks `config` over `config.cases` random sequences drawn from `ctx.seed`;
+/// on failure, the message of the shortest failing sequence proptest found.
+pub fn check_property<H: Heap>(
+    ctx: &Ctx,
+    name: &str,
+    make: &dyn Fn(InstrumentedPages) -> H,
+    config: &Config<H>,
+) -> Result<(), String> {
+    let runner_config = RunnerConfig {
+        cases: config.cases,
+        failure_persistence: None,
+        max_shrink_iters: if cfg!(miri) { 16 } else { 2048 },
+        ..RunnerConfig::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(ctx.seed, name));
+    let mut runner = TestRunner::new_with_rng(runner_config, rng);
+    let strategy = proptest::collection::vec(op_strategy(&config.ops), 1..=config.ops.max_ops);
+    let result = runner.run(&strategy, |ops| {
+        // A stub reached todo!(): every sequence fails the same way, so stop
+        // (the harness reports "not implemented").
+        if reached_todo() {
+            return Ok(());
+        }
+        run_sequence(make, config, &ops).map_err(TestCaseError::fail)
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(TestError::Fail(reason, ops)) => Err(format!(
+            "{}\n(shortest failing sequence found: {} operations, then every live block freed)",
+            reason.message().trim_end(),
+            ops.len()
+        )),
+        Err(TestError::Abort(reason)) => Err(format!(
+            "the property run was aborted: {}",
+            reason.message()
+        )),
+    }
+}
+
+/// A named property test: random sequences checked by `config`.
+pub fn property<H, F>(name: &'static str, make: Rc<F>, config: Config<H>) -> Test
+where
+    H: Heap + 'static,
+    F: Fn(InstrumentedPages) -> H + 'static,
+{
+    Test::new(name, move |ctx| check_property(ctx, name, &*make, &config))
+}
+
+/// A named scenario: `body` drives a fresh [`Session`] checked by `config`;
+/// afterwards every live block is freed and the heap dropped.
+pub fn scenario<H, F, B>(name: &'static str, make: Rc<F>, config: Config<H>, body: B) -> Test
+where
+    H: Heap + 'static,
+    F: Fn(InstrumentedPages) -> H + 'static,
+    B: Fn(&mut Session<'_, H>) -> Result<(), String> + 'static,
+{
+    Test::new(name, move |_ctx| {
+        let mut session = Session::new(&*make, &config)?;
+        body(&mut session)?;
+        session.free_all()?;
+        session.finish()
+    })
+}

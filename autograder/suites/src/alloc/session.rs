@@ -1,0 +1,444 @@
+//! A heap under test with its page log, its model and the transcript of what
+//! was done to it: the engine of both random sequences and named scenarios.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr::NonNull;
+
+use heaplab_kit::{Heap, Stats};
+
+use super::check::{run_checks, Config, Done, Failure, State};
+use super::model::{letter, pattern, BlockName, LiveBlock, Model};
+use super::pages::{InstrumentedPages, PageLog};
+use super::picture::Picture;
+
+/// A request above this many bytes may get `None` without the page source
+/// refusing anything (the heap can tell it would never fit).
+pub const HOPELESS: usize = 1 << 40;
+
+/// One operation of a random sequence, before it is resolved against the
+/// live blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `malloc(size)`.
+    Malloc(usize),
+    /// Free live block number `i % live.len()` (nothing when none is live).
+    Free(usize),
+    /// Fill live block number `i % live.len()` with its pattern.
+    Write(usize),
+    /// Make the page source refuse its next map.
+    RefuseNextMap,
+}
+
+/// A heap under test, its page log and model, and a transcript.
+///
+/// Every operation is followed by the configured checks; the first that
+/// fails ends the session's usefulness and is returned as the full failure
+/// message (what broke, expected, found, the operations, the picture).
+pub struct Session<'c, H: Heap> {
+    heap: Option<H>,
+    log: PageLog,
+    model: Model,
+    config: &'c Config<H>,
+    transcript: Vec<String>,
+}
+
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic".to_string()
+    }
+}
+
+impl<'c, H: Heap> Session<'c, H> {
+    /// Makes a heap over a fresh [`InstrumentedPages`] and checks it.
+    pub fn new(
+        make: &dyn Fn(InstrumentedPages) -> H,
+        config: &'c Config<H>,
+    ) -> Result<Self, String> {
+        let pages = InstrumentedPages::new();
+        let log = pages.log();
+        let heap = panic::catch_unwind(AssertUnwindSafe(|| make(pages)))
+            .map_err(|p| format!("making the heap (new) panicked: {}", panic_text(p)))?;
+        let mut s = Session {
+            heap: Some(heap),
+            log,
+            model: Model::default(),
+            config,
+            transcript: Vec::new(),
+        };
+        s.check(Done::Start, 0)?;
+        Ok(s)
+    }
+
+    /// The heap.
+    pub fn heap(&self) -> &H {
+        self.heap.as_ref().expect("the session's heap is gone")
+    }
+
+    /// The heap, mutably (for calls the session does not model).
+    pub fn heap_mut(&mut self) -> &mut H {
+        self.heap.as_mut().expect("the session's heap is gone")
+    }
+
+    /// The page source's record.
+    pub fn log(&self) -> &PageLog {
+        &self.log
+    }
+
+    /// The model of live blocks.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The heap's stats.
+    pub fn stats(&self) -> Stats {
+        self.heap().stats()
+    }
+
+    /// Bytes in one page.
+    pub fn page_size(&self) -> usize {
+        self.log.page_size()
+    }
+
+    /// Live block `id`; panics (a bug in the test) if it is not live.
+    pub fn block(&self, id: usize) -> &LiveBlock {
+        self.model
+            .block(id)
+            .unwrap_or_else(|| panic!("the test used a{id}, which is not live"))
+    }
+
+    /// The pointer `malloc` returned for live block `id`.
+    pub fn ptr(&self, id: usize) -> NonNull<u8> {
+        NonNull::new(self.block(id).addr as *mut u8).expect("malloc never returns null")
+    }
+
+    /// The operations done so far, one per entry (`a0 = malloc(24)`).
+    pub fn transcript(&self) -> &[String] {
+        &self.transcript
+    }
+
+    /// Adds a line to the transcript (for steps the session does not model).
+    pub fn note(&mut self, line: impl Into<String>) {
+        self.transcript.push(line.into());
+    }
+
+    /// `malloc(size)`, which must succeed; returns the new block's id.
+    pub fn malloc(&mut self, size: usize) -> Result<usize, String> {
+        match self.try_malloc(size)? {
+            Some(id) => Ok(id),
+            None => Err(self.fail_now(Failure::new(
+                format!("malloc({size}) returned None"),
+                "a block: the page source did not refuse anything",
+                "None",
+            ))),
+        }
+    }
+
+    /// `malloc(size)`, which may return `None` only when the page source
+    /// refused a map during the call (or the request is hopeless, over
+    /// [`HOPELESS`] bytes).
+    pub fn try_malloc(&mut self, size: usize) -> Result<Option<usize>, String> {
+        let events_before = self.log.event_count();
+        let refusals_before = self.log.refusals();
+        let id = self.model.next_id;
+        let heap = self.heap.as_mut().expect("the session's heap is gone");
+        let result = panic::catch_unwind(AssertUnwindSafe(|| heap.malloc(size)));
+        match result {
+            Err(p) => {
+                self.transcript
+                    .push(format!("{} = malloc({size})", BlockName(id)));
+                let refused = self.log.refusals() > refusals_before;
+                let why = if refused {
+                    "the page source refused a map: malloc must return None, not panic"
+                } else {
+                    "malloc must not panic"
+                };
+                Err(self.fail_now(Failure::new(
+                    format!("malloc({size}) panicked: {}", panic_text(p)),
+                    why,
+                    "a panic",
+                )))
+            }
+            Ok(None) => {
+                self.transcript.push(format!("malloc({size}) -> None"));
+                let refused = self.log.refusals() > refusals_before;
+                if !refused && size <= HOPELESS {
+                    return Err(self.fail_now(Failure::new(
+                        format!("malloc({size}) returned None"),
+                        "a block: the page source did not refuse any map",
+                        "None",
+                    )));
+                }
+                self.check(Done::Malloc { size, id: None }, events_before)?;
+                Ok(None)
+            }
+            Ok(Some(p)) => {
+                self.transcript
+                    .push(format!("{} = malloc({size})", BlockName(id)));
+                self.model.next_id += 1;
+                self.model.mallocs += 1;
+                self.model.live.push(LiveBlock {
+                    id,
+                    addr: p.as_ptr() as usize,
+                    size,
+                    pattern: Vec::new(),
+                });
+                self.check(Done::Malloc { size, id: Some(id) }, events_before)?;
+                Ok(Some(id))
+            }
+        }
+    }
+
+    /// `free(a<id>)`.
+    pub fn free(&mut self, id: usize) -> Result<(), String> {
+        let events_before = self.log.event_count();
+        let ptr = self.ptr(id);
+        let pos = self
+            .model
+            .live
+            .iter()
+            .position(|b| b.id == id)
+            .expect("checked by ptr()");
+        let block = self.model.live.remove(pos);
+        self.model.frees += 1;
+        self.model
+            .freed
+            .push((block.addr - self.config.header, block.end()));
+        self.transcript.push(format!("free({})", block.name()));
+        let heap = self.heap.as_mut().expect("the session's heap is gone");
+        // SAFETY: ptr came from this heap's malloc and the model frees it once.
+        let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { heap.free(ptr) }));
+        if let Err(p) = result {
+            return Err(self.fail_now(Failure::new(
+                format!("free({}) panicked: {}", block.name(), panic_text(p)),
+                "free of a block malloc returned must not panic",
+                "a panic",
+            )));
+        }
+        self.check(Done::Free(block), events_before)
+    }
+
+    /// `write(a<id>)`: fills the whole requested size with the block's pattern.
+    pub fn write(&mut self, id: usize) -> Result<(), String> {
+        let events_before = self.log.event_count();
+        let block = self.block(id);
+        let bytes = pattern(id, block.size);
+        // SAFETY: the block lies inside a live mapping (checked when it was
+        // returned) and is live, so the test owns its `size` bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), block.addr as *mut u8, bytes.len())
+        };
+        let name = block.name();
+        self.model
+            .live
+            .iter_mut()
+            .find(|b| b.id == id)
+            .expect("live")
+            .pattern = bytes;
+        self.transcript.push(format!("write({name})"));
+        self.check(Done::Write { id }, events_before)
+    }
+
+    /// Makes the page source refuse its next map.
+    pub fn refuse_next_map(&mut self) -> Result<(), String> {
+        let events_before = self.log.event_count();
+        self.log.fail_next_map();
+        self.transcript.push("refuse the next map".to_string());
+        self.check(Done::RefuseNextMap, events_before)
+    }
+
+    /// Does one random-sequence operation (resolving indexes against the
+    /// live blocks).
+    pub fn apply(&mut self, op: Op) -> Result<(), String> {
+        let n = self.model.live.len();
+        match op {
+            Op::Malloc(size) => self.try_malloc(size).map(|_| ()),
+            Op::Free(_) | Op::Write(_) if n == 0 => Ok(()),
+            Op::Free(i) => self.free(self.model.live[i % n].id),
+            Op::Write(i) => self.write(self.model.live[i % n].id),
+            Op::RefuseNextMap => self.refuse_next_map(),
+        }
+    }
+
+    /// Frees every live block, oldest first.
+    pub fn free_all(&mut self) -> Result<(), String> {
+        while let Some(b) = self.model.live.first() {
+            self.free(b.id)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the heap (its page source unmaps what is left) and checks that
+    /// the heap's own cleanup kept the page-source contract.
+    pub fn finish(mut self) -> Result<(), String> {
+        let heap = self.heap.take();
+        let dropped = panic::catch_unwind(AssertUnwindSafe(|| drop(heap)));
+        self.transcript.push("(the heap is dropped)".to_string());
+        if let Err(p) = dropped {
+            return Err(self.message(
+                Failure::new(
+                    format!("dropping the heap panicked: {}", panic_text(p)),
+                    "no panic",
+                    "a panic",
+                ),
+                "while dropping",
+            ));
+        }
+        if let Some(v) = self.log.violations().first() {
+            return Err(self.message(
+                Failure::new(
+                    "the heap broke the page source's contract",
+                    "exact unmaps",
+                    v.clone(),
+                ),
+                "page source contract",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs the configured checks now, as after an operation.
+    pub fn check_now(&self) -> Result<(), String> {
+        self.check_done(&Done::Start, &[])
+    }
+
+    /// A failure message for `failure` at this point of the session, for a
+    /// scenario's own expectations.
+    pub fn fail_now(&self, failure: Failure) -> String {
+        self.message(failure, "scenario")
+    }
+
+    /// `Ok` when `ok`, else the failure message for `failure()`.
+    pub fn ensure(&self, ok: bool, failure: impl FnOnce() -> Failure) -> Result<(), String> {
+        if ok {
+            Ok(())
+        } else {
+            Err(self.fail_now(failure()))
+        }
+    }
+
+    fn check(&mut self, done: Done, events_before: usize) -> Result<(), String> {
+        let events = self.log.events_since(events_before);
+        self.check_done(&done, &events)
+    }
+
+    fn check_done(&self, done: &Done, events: &[super::pages::PageEvent]) -> Result<(), String> {
+        let Some(heap) = self.heap.as_ref() else {
+            return Ok(());
+        };
+        let state = State {
+            heap,
+            model: &self.model,
+            log: &self.log,
+            done,
+            page_events: events,
+            header: self.config.header,
+        };
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| run_checks(self.config, &state)));
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err((name, failure))) => Err(self.message(failure, &name)),
+            Err(p) => Err(self.message(
+                Failure::new(
+                    format!("the heap panicked while being checked: {}", panic_text(p)),
+                    "stats(), usable_size() and free_blocks() do not panic",
+                    "a panic",
+                ),
+                "checking",
+            )),
+        }
+    }
+
+    /// The picture of the pages now, every layer painted.
+    pub fn picture(&self, focus: &[usize]) -> Picture {
+        let mut pic = Picture::new(&self.log);
+        if let Some(heap) = self.heap.as_ref() {
+            for painter in &self.config.painters {
+                painter(heap, &self.model, &self.log, &mut pic);
+            }
+        }
+        let h = self.config.header;
+        for b in &self.model.live {
+            if !pic.paint_block(b.addr, b.extent(), b.letter()) {
+                pic.note(format!("{} at {:#x} is in no mapping", b.name(), b.addr));
+            }
+        }
+        if h > 0 {
+            pic.legend("H header");
+            for b in &self.model.live {
+                pic.paint_with(b.addr.wrapping_sub(h), h, |old| {
+                    if old.is_ascii_lowercase() {
+                        'X'
+                    } else {
+                        'H'
+                    }
+                });
+            }
+        }
+        if !self.model.live.is_empty() {
+            let names: Vec<String> = self
+                .model
+                .live
+                .iter()
+                .take(6)
+                .map(|b| format!("{} = {}", letter(b.id), b.name()))
+                .collect();
+            let more = if self.model.live.len() > 6 {
+                ", ..."
+            } else {
+                ""
+            };
+            pic.legend(format!("{}{more} live blocks", names.join(", ")));
+            pic.legend("X two things in the same 16 bytes");
+        }
+        for &a in focus {
+            pic.focus(a);
+        }
+        pic
+    }
+
+    fn message(&self, failure: Failure, check: &str) -> String {
+        let mut out = String::new();
+        let step = self.transcript.len();
+        out.push_str(&format!("{}\n", failure.what));
+        out.push_str(&format!("  expected: {}\n", failure.expected));
+        out.push_str(&format!("  found:    {}\n", failure.found));
+        match self.transcript.last() {
+            Some(last) => out.push_str(&format!("  ({check}, after step {step}: {last})\n")),
+            None => out.push_str(&format!("  ({check}, right after the heap was made)\n")),
+        }
+        out.push_str("\noperations:\n");
+        out.push_str(&wrap(&self.transcript, 88));
+        out.push_str("\npages:\n");
+        out.push_str(&self.picture(&failure.focus).render());
+        out
+    }
+}
+
+/// Joins operations with `; `, wrapped to `width` columns, indented.
+fn wrap(ops: &[String], width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::from(" ");
+    if ops.is_empty() {
+        return "  (none)\n".to_string();
+    }
+    for (i, op) in ops.iter().enumerate() {
+        let piece = if i + 1 < ops.len() {
+            format!(" {op};")
+        } else {
+            format!(" {op}")
+        };
+        if line.len() + piece.len() > width && line.len() > 1 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(" ");
+        }
+        line.push_str(&piece);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
