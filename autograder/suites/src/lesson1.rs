@@ -210,9 +210,9 @@ fn print_array_reports_missing_file() -> Result<(), String> {
 
 // ---- the array ----------------------------------------------------------
 
-/// Any array survives a trip through its file: `create`, write every
-/// element, drop; the file holds exactly those bytes; `open` reads them
-/// back.
+/// Any array survives a trip through its file: `create` (all zeros, even
+/// over an old file), write every element, drop; the file holds exactly
+/// those bytes; `open` reads them back.
 fn round_trip_through_the_file<M, E>(student: Student<M, E>, ctx: &Ctx) -> Result<(), String>
 where
     M: DerefMut<Target = [i32]>,
@@ -258,6 +258,14 @@ where
         return Err(format!(
             "create(path, {n}) gave an array of {} elements; expected {n}",
             array.len()
+        ));
+    }
+    // The file is reused from case to case: create must empty it.
+    if let Some(i) = array.iter().position(|&x| x != 0) {
+        return Err(format!(
+            "create(path, {n}) over an existing file gave element {i} = {}; \
+             expected all zeros (create empties the file: O_TRUNC)",
+            array[i]
         ));
     }
     array.copy_from_slice(values);
@@ -472,19 +480,17 @@ where
 
 // ---- helpers ------------------------------------------------------------
 
+/// A way to get an array of a file at the given path.
+type Maker<M, E> = Box<dyn Fn(&Path) -> Result<M, E>>;
+
 /// The two ways to get an array of a file, named for messages: `create`
-/// (10 elements), then `open` of the file `create` made.
-#[allow(clippy::type_complexity)]
-fn makers<M, E>(student: Student<M, E>) -> [(&'static str, Box<dyn Fn(&Path) -> Result<M, E>>); 2]
-where
-    M: 'static,
-    E: 'static,
-{
+/// (3000 elements: three pages, so that unmapping only the first page, or
+/// `len` bytes instead of `len * 4`, shows), then `open` of the file
+/// `create` made.
+fn makers<M: 'static, E: 'static>(student: Student<M, E>) -> [(&'static str, Maker<M, E>); 2] {
+    let create = move |path: &Path| (student.create)(path, 3000);
     [
-        (
-            "create(path, 10)",
-            Box::new(move |path| (student.create)(path, 10)),
-        ),
+        ("create(path, 3000)", Box::new(create)),
         ("open(path)", Box::new(student.open)),
     ]
 }
