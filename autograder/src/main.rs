@@ -1,1 +1,102 @@
-fn main() {}
+//! `grade`: heaplab's autograder. Builds a lesson's crate with its suite and
+//! grades it, one process per test: `cargo grade lesson4`.
+//!
+//! Subcommands live in their own module with `pub struct Args` (clap::Args)
+//! and `pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal>`;
+//! adding one is a variant in [`Command`] and an arm in [`dispatch`].
+
+mod compile;
+mod course;
+mod grade;
+mod list;
+mod report;
+mod runner;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: every test passed, full marks.
+pub const EXIT_FULL_MARKS: u8 = 0;
+/// Exit code: graded, with points lost (including "did not compile").
+pub const EXIT_POINTS_LOST: u8 = 1;
+/// Exit code: could not grade (bad input, a kit bug, a missing toolchain).
+pub const EXIT_CANNOT_GRADE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "grade",
+    version,
+    about = "Grade a heaplab lesson: cargo grade lesson4",
+    long_about = "Builds a heaplab lesson's crate with its suite and grades it, one process per test.\n\
+                  Exit codes: 0 full marks, 1 graded with points lost, 2 could not grade.",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Use this course manifest instead of the course.toml found from the current folder.
+    #[arg(long, global = true, value_name = "PATH", env = course::MANIFEST_ENV)]
+    manifest: Option<PathBuf>,
+
+    #[command(flatten)]
+    grade: grade::Args,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Names the lessons and their tests (same as `grade --list`).
+    List {
+        /// Only this lesson.
+        lesson: Option<String>,
+    },
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
+    let manifest = cli.manifest.as_deref();
+    match cli.command {
+        None => grade::run(cli.grade, manifest),
+        Some(Command::List { lesson }) => grade::list(lesson.as_deref(), manifest),
+    }
+}
+
+/// A reason grading could not happen: one line (or a short block) for the
+/// user, exit code 2.
+#[derive(Debug)]
+pub struct Fatal {
+    pub message: String,
+}
+
+impl Fatal {
+    pub fn new(message: impl Into<String>) -> Self {
+        Fatal {
+            message: message.into(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A panic is a bug of the grader; it still ends as "could not grade"
+    // with one line, never as a lost result with a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!(" at {l}")).unwrap_or_default();
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("grade: internal error{location}: {payload} (a bug in heaplab's grader; please report it)");
+    }));
+    match std::panic::catch_unwind(|| dispatch(cli)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(fatal)) => {
+            eprintln!("grade: {}", fatal.message);
+            ExitCode::from(EXIT_CANNOT_GRADE)
+        }
+        Err(_) => ExitCode::from(EXIT_CANNOT_GRADE),
+    }
+}

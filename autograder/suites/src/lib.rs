@@ -6,6 +6,7 @@
 //! binary ([`harness::main`]) and runs every test in its own process.
 
 pub mod alloc;
+pub mod fixtures;
 pub mod harness;
 
 pub mod lesson1;

@@ -1,0 +1,61 @@
+//! `grade --list`: the lessons of the manifest and their tests.
+
+use std::io::Write;
+
+use anstyle::Style;
+
+use crate::course::{Course, Lesson};
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+
+pub fn print(course: &Course, only: Option<&Lesson>) {
+    let mut out = anstream::stdout();
+    let lessons: Vec<&Lesson> = match only {
+        Some(l) => vec![l],
+        None => course.manifest.lessons.iter().collect(),
+    };
+    for (i, lesson) in lessons.iter().enumerate() {
+        if i > 0 {
+            let _ = writeln!(out);
+        }
+        let mut notes = Vec::new();
+        if !lesson.has_harness() {
+            notes.push("suite not wired up yet".to_string());
+        }
+        if !course.solution_dir(lesson).is_dir() {
+            notes.push("no solution yet".to_string());
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", notes.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "{BOLD}{}{BOLD:#}  {}  {DIM}lessons/{}, {} test{}, {} point{}{notes}{DIM:#}",
+            lesson.id,
+            lesson.title,
+            lesson.dir,
+            lesson.tests.len(),
+            if lesson.tests.len() == 1 { "" } else { "s" },
+            lesson.max_points(),
+            if lesson.max_points() == 1 { "" } else { "s" },
+        );
+        if let Some(page) = &lesson.page {
+            let _ = writeln!(out, "  {DIM}lesson page: {page}{DIM:#}");
+        }
+        let width = lesson.tests.iter().map(|t| t.name.len()).max().unwrap_or(0);
+        for test in &lesson.tests {
+            let _ = writeln!(
+                out,
+                "  {:>3} pt  {:<width$}  {}{}",
+                test.points,
+                test.name,
+                test.title,
+                if test.hidden { " (hidden)" } else { "" },
+            );
+        }
+    }
+    let _ = out.flush();
+}

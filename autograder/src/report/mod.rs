@@ -1,0 +1,97 @@
+//! Reports of a graded run: human (streamed as tests finish), TAP for
+//! Inkfish, Gradescope's results.json, and heaplab's own JSON.
+
+pub mod gradescope;
+pub mod human;
+pub mod json;
+pub mod tap;
+
+use std::time::Duration;
+
+use crate::compile::Variant;
+use crate::course::Lesson;
+use crate::runner::TestResult;
+
+/// Everything known about one graded run.
+pub struct Graded<'a> {
+    pub lesson: &'a Lesson,
+    pub variant: Variant,
+    /// The crate under test as shown to the reader.
+    pub crate_shown: String,
+    pub seed: u64,
+    pub results: Vec<TestResult<'a>>,
+    /// The compiler's errors when the crate did not compile (may hold ANSI colour).
+    pub compile_errors: Option<String>,
+    /// The command that grades this crate again (without `--test`/`--seed`).
+    pub replay_base: String,
+    /// All test names of the lesson, to decide when `--exact` is needed.
+    pub all_names: Vec<String>,
+    pub elapsed: Duration,
+}
+
+impl Graded<'_> {
+    pub fn score(&self) -> u32 {
+        self.results.iter().map(|r| r.earned).sum()
+    }
+
+    pub fn max_score(&self) -> u32 {
+        self.results.iter().map(|r| r.spec.points).sum()
+    }
+
+    /// The exact command that runs one test again with this run's seed.
+    pub fn replay(&self, name: &str) -> String {
+        let ambiguous = self.all_names.iter().any(|n| n != name && n.contains(name));
+        format!(
+            "{} --test {}{} --seed {}",
+            self.replay_base,
+            shell_quote(name),
+            if ambiguous { " --exact" } else { "" },
+            self.seed
+        )
+    }
+}
+
+/// Quotes `s` for a POSIX shell when it needs it.
+pub fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:=,+@%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The text a reader needs to understand a failed test: the reason, the
+/// suite's message, the stderr of a crash, the hint and the replay command.
+/// Plain text, no colour.
+pub fn failure_details(graded: &Graded, r: &TestResult, with_replay: bool) -> String {
+    let mut out = Vec::new();
+    out.push(r.outcome.reason());
+    match &r.outcome {
+        crate::runner::outcome::Outcome::Failed { message } => out.push(message.trim_end().to_string()),
+        crate::runner::outcome::Outcome::Crashed { .. } | crate::runner::outcome::Outcome::ExitedEarly { .. } => {
+            let tail = r.stderr.tail_lines(12);
+            if !tail.trim().is_empty() {
+                out.push(format!("last lines of stderr:\n{}", indent(&tail, "  ")));
+            }
+        }
+        _ => {}
+    }
+    if !r.spec.hint.trim().is_empty() {
+        out.push(format!("hint: {}", r.spec.hint.trim()));
+    }
+    if with_replay && !matches!(r.outcome, crate::runner::outcome::Outcome::DidNotCompile { .. }) {
+        out.push(format!("seed {}; replay: {}", graded.seed, graded.replay(&r.spec.name)));
+    }
+    anstream::adapter::strip_str(&out.join("\n")).to_string()
+}
+
+pub fn indent(text: &str, prefix: &str) -> String {
+    text.lines()
+        .map(|l| format!("{prefix}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
