@@ -165,6 +165,9 @@ impl<'c, H: Heap> Session<'c, H> {
             Ok(None) => {
                 self.transcript.push(format!("malloc({size}) -> None"));
                 let refused = self.log.refusals() > refusals_before;
+                // The checks first: a broken page-source contract explains a
+                // None better than "nothing was refused".
+                self.check(Done::Malloc { size, id: None }, events_before)?;
                 if !refused && size <= HOPELESS {
                     return Err(self.fail_now(Failure::new(
                         format!("malloc({size}) returned None"),
@@ -172,7 +175,6 @@ impl<'c, H: Heap> Session<'c, H> {
                         "None",
                     )));
                 }
-                self.check(Done::Malloc { size, id: None }, events_before)?;
                 Ok(None)
             }
             Ok(Some(p)) => {
