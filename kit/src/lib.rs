@@ -77,6 +77,24 @@ pub trait Heap {
     }
 }
 
+/// A heap that can resize a block itself, as C's `realloc` does: growing in
+/// place when the next chunk is free, moving (and copying) otherwise.
+///
+/// Optional: the lesson heaps do not have it, and the trace replayer resizes
+/// them by `malloc`, copy, `free` instead. A heap that implements it has the
+/// trace's `r` operations call [`realloc`](Self::realloc).
+pub trait Realloc: Heap {
+    /// Resizes the block at `ptr` to at least `size` usable bytes, keeping the
+    /// first `min(old size, size)` bytes; returns the block's (possibly new)
+    /// address, or `None`, leaving the old block untouched, when the page
+    /// source refuses memory.
+    ///
+    /// # Safety
+    /// `ptr` was returned by this heap and has not been freed since; after a
+    /// `Some`, nothing uses `ptr` again unless it is the address returned.
+    unsafe fn realloc(&mut self, ptr: NonNull<u8>, size: usize) -> Option<NonNull<u8>>;
+}
+
 /// A heap's counters: what `hprintstats()` prints in the course's C version.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {

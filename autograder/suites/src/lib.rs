@@ -15,3 +15,5 @@ pub mod lesson3;
 pub mod lesson4;
 pub mod lesson5;
 pub mod lesson6;
+
+pub mod trace;

@@ -1,0 +1,22 @@
+//! Trace-driven workloads: malloc-lab `.rep` traces, heaplab's own seeded
+//! workloads, and a replayer that checks a heap on them and measures its
+//! utilization (peak live payload ÷ peak mapped bytes) and throughput.
+//!
+//! - [`rep`]: the file format (parse, write).
+//! - [`generate`]: the named workloads, reproducible from a seed.
+//! - [`replay`]: the checked replay and the timed replay.
+//! - [`program`]: `harness --as replay TRACE...`, the harness side of
+//!   `grade bench`, and the utilization tests lessons 5 and 6 grade with.
+
+pub mod generate;
+pub mod pages;
+pub mod program;
+pub mod rep;
+pub mod replay;
+
+pub use pages::{CountingPages, Footprint};
+pub use program::{performance_index, program, program_realloc, ReplayReport, TraceResult};
+pub use rep::{parse, read, Op, OpKind, ParseError, Trace};
+pub use replay::{
+    Allocator, Checked, Failure, HeapAllocator, ReallocAllocator, Sample, SystemAllocator,
+};

@@ -1,0 +1,284 @@
+//! `harness --as replay [--json] [--min-time-ms N] TRACE...`: replays trace
+//! files against the lesson's heap (linked into the harness) and against the
+//! system allocator, in one process, and reports utilization and throughput.
+//!
+//! `grade bench` runs it once per trace, so a trace that crashes the heap
+//! costs that trace only.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use heaplab_kit::{Heap, PageSource, Realloc};
+use serde::{Deserialize, Serialize};
+
+use super::pages::{CountingPages, Footprint};
+use super::rep::{self, Trace};
+use super::replay::{
+    self, Allocator, Failure, HeapAllocator, ReallocAllocator, Sample, SystemAllocator,
+};
+use crate::harness::Program;
+
+/// malloc-lab's performance index: `0.6·U + 0.4·min(1, T / T_system)`,
+/// with `U` the utilization and `T` the throughput (operations a second).
+pub fn performance_index(utilization: f64, ops_per_sec: f64, system_ops_per_sec: f64) -> f64 {
+    let speed = if system_ops_per_sec > 0.0 {
+        (ops_per_sec / system_ops_per_sec).min(1.0)
+    } else {
+        0.0
+    };
+    0.6 * utilization + 0.4 * speed
+}
+
+/// One trace's result, as `--json` prints it and `grade bench` reads it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceResult {
+    /// The file as given.
+    pub file: String,
+    /// Its stem (`binary`).
+    pub name: String,
+    /// Operations in the trace.
+    pub ops: usize,
+    /// The first correctness error (or a file that would not parse): the
+    /// trace scores 0.
+    pub error: Option<Failure>,
+    /// The most payload bytes live at once.
+    pub peak_live: usize,
+    /// The most bytes the heap had mapped at once.
+    pub peak_mapped: usize,
+    /// `peak_live / peak_mapped`; 0 after an error.
+    pub utilization: f64,
+    /// The heap's operations a second (best timed run); 0 after an error.
+    pub ops_per_sec: f64,
+    /// The system allocator's, measured in the same process.
+    pub system_ops_per_sec: f64,
+    /// `performance_index` of the above; 0 after an error.
+    pub index: f64,
+    /// Mapped bytes and live payload over the trace, for the plot.
+    pub timeline: Vec<Sample>,
+}
+
+/// What `--json` prints.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReplayReport {
+    pub traces: Vec<TraceResult>,
+}
+
+/// A page source whose footprint the replayer can read while the heap owns
+/// the source.
+pub trait Metered: PageSource + Sized + 'static {
+    /// The handle the replayer keeps.
+    type Meter: Footprint;
+    /// A fresh source and its handle.
+    fn metered() -> (Self, Self::Meter);
+}
+
+impl Metered for CountingPages {
+    type Meter = CountingPages;
+    fn metered() -> (Self, Self::Meter) {
+        let pages = CountingPages::new();
+        (pages.clone(), pages)
+    }
+}
+
+/// The `replay` program for a lesson whose heap is made by `new`; `r`
+/// operations are replayed as malloc, copy, free.
+pub fn program<S, H>(new: impl Fn(S) -> H + 'static) -> Program
+where
+    S: Metered,
+    H: Heap + 'static,
+{
+    Program::new("replay", move |args: &[String]| {
+        main(args, &|| {
+            let (pages, meter) = S::metered();
+            (HeapAllocator(new(pages)), meter)
+        })
+    })
+}
+
+/// The `replay` program for a heap with its own [`Realloc`]: `r`
+/// operations call it.
+pub fn program_realloc<S, H>(new: impl Fn(S) -> H + 'static) -> Program
+where
+    S: Metered,
+    H: Realloc + 'static,
+{
+    Program::new("replay", move |args: &[String]| {
+        main(args, &|| {
+            let (pages, meter) = S::metered();
+            (ReallocAllocator(new(pages)), meter)
+        })
+    })
+}
+
+const USAGE: &str = "usage: harness --as replay [--json] [--min-time-ms N] TRACE.rep...";
+
+fn main<A: Allocator, M: Footprint>(args: &[String], make: &dyn Fn() -> (A, M)) -> ExitCode {
+    let mut json = false;
+    let mut min_time = Duration::from_millis(200);
+    let mut files = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--json" => json = true,
+            "--min-time-ms" => match it.next().and_then(|n| n.parse().ok()) {
+                Some(ms) => min_time = Duration::from_millis(ms),
+                None => {
+                    eprintln!("replay: --min-time-ms needs a number of milliseconds\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
+            flag if flag.starts_with("--") => {
+                eprintln!("replay: unknown option {flag}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+            file => files.push(file.to_string()),
+        }
+    }
+    if files.is_empty() {
+        eprintln!("replay: no trace files given\n{USAGE}");
+        return ExitCode::from(2);
+    }
+    let mut report = ReplayReport::default();
+    for file in &files {
+        let result = match rep::read(Path::new(file)) {
+            Ok(trace) => replay_trace(file, &trace, make, min_time),
+            Err(e) => unreadable(file, e),
+        };
+        report.traces.push(result);
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).expect("a report always serializes")
+        );
+    } else {
+        print!("{}", table(&report));
+    }
+    if report.traces.iter().all(|t| t.error.is_none()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn unreadable(file: &str, e: rep::ParseError) -> TraceResult {
+    TraceResult {
+        file: file.to_string(),
+        name: file.to_string(),
+        ops: 0,
+        error: Some(Failure {
+            line: e.line,
+            op: String::new(),
+            message: format!("the trace file is not valid: {e}"),
+        }),
+        peak_live: 0,
+        peak_mapped: 0,
+        utilization: 0.0,
+        ops_per_sec: 0.0,
+        system_ops_per_sec: 0.0,
+        index: 0.0,
+        timeline: Vec::new(),
+    }
+}
+
+/// Checked replay on a fresh heap, then timed replays of the heap and of
+/// the system allocator.
+pub fn replay_trace<A: Allocator, M: Footprint>(
+    file: &str,
+    trace: &Trace,
+    make: &dyn Fn() -> (A, M),
+    min_time: Duration,
+) -> TraceResult {
+    let checked = {
+        let (mut alloc, meter) = make();
+        replay::checked(trace, &mut alloc, &meter)
+    };
+    let mut error = checked.failure.clone();
+    let mut ops_per_sec = 0.0;
+    if error.is_none() {
+        let (mut alloc, _meter) = make();
+        match best_time(trace, &mut alloc, min_time) {
+            Ok(ops) => ops_per_sec = ops,
+            Err(f) => error = Some(f),
+        }
+    }
+    let system_ops_per_sec = best_time(trace, &mut SystemAllocator, min_time).unwrap_or(0.0);
+    let utilization = if error.is_some() {
+        0.0
+    } else {
+        checked.utilization()
+    };
+    let index = if error.is_some() {
+        0.0
+    } else {
+        performance_index(utilization, ops_per_sec, system_ops_per_sec)
+    };
+    TraceResult {
+        file: file.to_string(),
+        name: trace.name.clone(),
+        ops: trace.ops.len(),
+        error,
+        peak_live: checked.peak_live,
+        peak_mapped: checked.peak_mapped,
+        utilization,
+        ops_per_sec,
+        system_ops_per_sec,
+        index,
+        timeline: checked.timeline,
+    }
+}
+
+/// Operations a second of the fastest of several timed replays on one
+/// allocator (at least three, and until `min_time` has passed): the fastest
+/// run is the one least disturbed by the rest of the machine.
+pub fn best_time<A: Allocator>(
+    trace: &Trace,
+    alloc: &mut A,
+    min_time: Duration,
+) -> Result<f64, Failure> {
+    let mut best = Duration::MAX;
+    let mut total = Duration::ZERO;
+    let mut runs = 0;
+    while runs < 3 || (total < min_time && runs < 1000) {
+        let t = replay::timed(trace, alloc)?;
+        best = best.min(t);
+        total += t;
+        runs += 1;
+    }
+    let secs = best.as_secs_f64().max(1e-9);
+    Ok(trace.ops.len() as f64 / secs)
+}
+
+/// The human form of a report: one row a trace.
+pub fn table(report: &ReplayReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<18} {:>7} {:>7} {:>12} {:>12} {:>7} {:>6}",
+        "trace", "ops", "util", "ops/s", "system ops/s", "ratio", "P"
+    );
+    for t in &report.traces {
+        let ratio = if t.system_ops_per_sec > 0.0 {
+            t.ops_per_sec / t.system_ops_per_sec
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            out,
+            "{:<18} {:>7} {:>6.1}% {:>12.0} {:>12.0} {:>7.2} {:>6.1}",
+            t.name,
+            t.ops,
+            100.0 * t.utilization,
+            t.ops_per_sec,
+            t.system_ops_per_sec,
+            ratio,
+            100.0 * t.index
+        );
+        if let Some(e) = &t.error {
+            let _ = writeln!(out, "  error: {e}");
+        }
+    }
+    out
+}
