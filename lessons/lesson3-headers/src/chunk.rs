@@ -1,0 +1,102 @@
+//! The chunk: a header, then the payload the user gets.
+//!
+//! Every chunk starts with a 16-byte header whose first word is the chunk's
+//! size in bytes, header included; chunk sizes are multiples of 16.
+//!
+//! ```text
+//!   chunk ─┬──────────────────┬──────────────┬─────────────────────────────┐
+//!          │ size_bytes: usize│ flags: Flags │ payload (16-byte aligned) … │
+//!          └──────────────────┴──────────────┴─────────────────────────────┘
+//!          0                  8              16 = HEADER_BYTES    size_bytes
+//!                                            ▲ the pointer malloc returns
+//! ```
+//!
+//! The lecture's version allocates `B + 8` bytes, stores `B` in the first 8
+//! and returns the pointer after it. Here the payload must be 16-byte
+//! aligned (the heap contract), and chunks start 16-aligned, so an 8-byte
+//! header would leave the payload 8 bytes off: the header is padded to 16.
+//! The padding is put to work as a check word ([`Flags`]) that lets `free`
+//! catch pointers that are not ours and double frees.
+
+use std::mem::size_of;
+use std::ptr::NonNull;
+
+use heaplab_kit::{align_up, ALIGN};
+
+/// The 16 bytes in front of every payload.
+#[repr(C)]
+pub struct Header {
+    /// Bytes in the whole chunk, this header included; a multiple of 16.
+    pub size_bytes: usize,
+    /// Whether the chunk is in use; also a check word (see [`Flags`]).
+    pub flags: Flags,
+}
+
+/// Bytes in a header; the payload starts this far into the chunk.
+pub const HEADER_BYTES: usize = size_of::<Header>();
+/// The smallest chunk: a header and 16 bytes of payload, so even
+/// `malloc(0)` gets a pointer no other block shares.
+pub const MIN_CHUNK_BYTES: usize = HEADER_BYTES + ALIGN;
+const _: () = assert!(HEADER_BYTES == 16 && HEADER_BYTES.is_multiple_of(ALIGN));
+
+/// The header's second word: a check pattern in the high bits, flags in the
+/// low bits. `free` reads it to catch pointers that never came from `malloc`
+/// (the pattern is missing) and double frees (the chunk is already free).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct Flags(usize);
+
+impl Flags {
+    /// The check pattern; the low four bits are left for flags.
+    const PATTERN: usize = 0x4EA9_1AB0;
+    const PATTERN_MASK: usize = !0xF;
+    const IN_USE: usize = 1;
+
+    /// The flags of a freed chunk.
+    pub const fn free() -> Self {
+        Flags(Self::PATTERN)
+    }
+
+    /// The flags of a chunk handed to the user.
+    pub const fn in_use() -> Self {
+        Flags(Self::PATTERN | Self::IN_USE)
+    }
+
+    /// True if the check pattern is intact: this looks like one of our headers.
+    pub const fn is_valid(self) -> bool {
+        self.0 & Self::PATTERN_MASK == Self::PATTERN
+    }
+
+    pub const fn is_in_use(self) -> bool {
+        self.0 & Self::IN_USE != 0
+    }
+}
+
+/// The chunk size that serves a request of `size_bytes`: the header plus the
+/// payload rounded up to 16, at least [`MIN_CHUNK_BYTES`]. `None` when the
+/// sum overflows (a request no heap can serve).
+pub const fn chunk_bytes_for(size_bytes: usize) -> Option<usize> {
+    // TODO: header plus the payload rounded up to 16 (at least 16 bytes of payload); None on overflow
+    todo!()
+}
+
+/// The pointer handed to the user for `chunk`: just past its header.
+///
+/// # Safety
+/// `[chunk, chunk + HEADER_BYTES)` lies inside one mapping.
+pub unsafe fn payload_of(chunk: NonNull<Header>) -> NonNull<u8> {
+    // SAFETY: the chunk holds at least its header, so one past the header is
+    // still inside (or one past the end of) the chunk's mapping.
+    unsafe { chunk.cast::<u8>().add(HEADER_BYTES) }
+}
+
+/// The chunk whose payload starts at `ptr`, checked: panics, naming the
+/// likely bug, when `ptr` cannot be a block this heap handed out.
+///
+/// # Safety
+/// `[ptr - HEADER_BYTES, ptr)` is readable memory of the mapping `ptr`
+/// points into (true for every pointer `malloc` returned).
+pub unsafe fn chunk_of(ptr: NonNull<u8>) -> NonNull<Header> {
+    // TODO: step back HEADER_BYTES from ptr; panic, naming the bug, if the header is not one of ours or the chunk is already free
+    todo!()
+}
