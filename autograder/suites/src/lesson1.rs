@@ -36,6 +36,11 @@ const PEER: &str = "lesson1-peer";
 const PROGRAM_TIMEOUT: Duration = Duration::from_secs(4);
 /// Cases the round-trip property tries.
 const ROUND_TRIP_CASES: u32 = 64;
+/// Shrinking bounds: a vector shrinks one element per step, so a
+/// 2000-element counterexample needs about 2000 steps; the time bound keeps
+/// the test inside its timeout.
+const MAX_SHRINK_ITERS: u32 = 8192;
+const MAX_SHRINK_MS: u32 = 4000;
 
 /// The student's array type, as the tests reach it: its two constructors;
 /// the elements are reached through `DerefMut<Target = [i32]>`.
@@ -237,8 +242,8 @@ where
     match result {
         Ok(()) => Ok(()),
         Err(TestError::Fail(why, values)) => Err(format!(
-            "round trip of {} elements failed (the smallest failing array found)\n\
-             array: {}\n{why}",
+            "the round trip fails for this array of {} element(s), the smallest \
+             failing one found:\n    {}\n{why}",
             values.len(),
             preview(&values)
         )),
@@ -514,6 +519,8 @@ fn runner(seed: u64, cases: u32) -> TestRunner {
     let config = Config {
         cases,
         failure_persistence: None,
+        max_shrink_iters: MAX_SHRINK_ITERS,
+        max_shrink_time: MAX_SHRINK_MS,
         ..Config::default()
     };
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &key))
@@ -639,11 +646,22 @@ fn preview(values: &[i32]) -> String {
     }
 }
 
+/// `text` indented for a message, at most 24 lines of it.
 fn indent(text: &str) -> String {
+    const SHOWN: usize = 24;
     if text.trim().is_empty() {
         return "    (nothing)\n".to_string();
     }
-    text.lines().map(|l| format!("    {l}\n")).collect()
+    let mut out: String = text
+        .lines()
+        .take(SHOWN)
+        .map(|l| format!("    {l}\n"))
+        .collect();
+    let more = text.lines().count().saturating_sub(SHOWN);
+    if more > 0 {
+        out.push_str(&format!("    ... ({more} more lines)\n"));
+    }
+    out
 }
 
 /// The lines of `/proc/self/maps` that map the file at `path`.
