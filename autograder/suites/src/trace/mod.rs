@@ -9,13 +9,17 @@
 //!   `grade bench`, and the utilization tests lessons 5 and 6 grade with.
 
 pub mod generate;
+pub mod grading;
 pub mod pages;
 pub mod program;
 pub mod rep;
 pub mod replay;
 
-pub use pages::{CountingPages, Footprint};
-pub use program::{performance_index, program, program_realloc, ReplayReport, TraceResult};
+pub use grading::utilization_test;
+pub use pages::{metered, Footprint};
+pub use program::{
+    performance_index, replay_program, replay_program_realloc, ReplayReport, TraceResult,
+};
 pub use rep::{parse, read, Op, OpKind, ParseError, Trace};
 pub use replay::{
     Allocator, Checked, Failure, HeapAllocator, ReallocAllocator, Sample, SystemAllocator,

@@ -9,14 +9,17 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use heaplab_kit::{Heap, PageSource, Realloc};
+use std::rc::Rc;
+
+use heaplab_kit::{Heap, Realloc};
 use serde::{Deserialize, Serialize};
 
-use super::pages::{CountingPages, Footprint};
+use super::pages::{metered, Footprint};
 use super::rep::{self, Trace};
 use super::replay::{
     self, Allocator, Failure, HeapAllocator, ReallocAllocator, Sample, SystemAllocator,
 };
+use crate::alloc::InstrumentedPages;
 use crate::harness::Program;
 
 /// malloc-lab's performance index: `0.6·U + 0.4·min(1, T / T_system)`,
@@ -64,49 +67,35 @@ pub struct ReplayReport {
     pub traces: Vec<TraceResult>,
 }
 
-/// A page source whose footprint the replayer can read while the heap owns
-/// the source.
-pub trait Metered: PageSource + Sized + 'static {
-    /// The handle the replayer keeps.
-    type Meter: Footprint;
-    /// A fresh source and its handle.
-    fn metered() -> (Self, Self::Meter);
-}
-
-impl Metered for CountingPages {
-    type Meter = CountingPages;
-    fn metered() -> (Self, Self::Meter) {
-        let pages = CountingPages::new();
-        (pages.clone(), pages)
-    }
-}
-
-/// The `replay` program for a lesson whose heap is made by `new`; `r`
-/// operations are replayed as malloc, copy, free.
-pub fn program<S, H>(new: impl Fn(S) -> H + 'static) -> Program
+/// The `replay` program for a lesson whose heap `make` builds; `r`
+/// operations are replayed as malloc, copy, free. A lesson's `suite()` adds
+/// it with `programs: vec![crate::trace::replay_program(&make)]`.
+pub fn replay_program<H, F>(make: &Rc<F>) -> Program
 where
-    S: Metered,
     H: Heap + 'static,
+    F: Fn(InstrumentedPages) -> H + 'static,
 {
+    let make = make.clone();
     Program::new("replay", move |args: &[String]| {
         main(args, &|| {
-            let (pages, meter) = S::metered();
-            (HeapAllocator(new(pages)), meter)
+            let (pages, log) = metered();
+            (HeapAllocator(make(pages)), log)
         })
     })
 }
 
 /// The `replay` program for a heap with its own [`Realloc`]: `r`
 /// operations call it.
-pub fn program_realloc<S, H>(new: impl Fn(S) -> H + 'static) -> Program
+pub fn replay_program_realloc<H, F>(make: &Rc<F>) -> Program
 where
-    S: Metered,
     H: Realloc + 'static,
+    F: Fn(InstrumentedPages) -> H + 'static,
 {
+    let make = make.clone();
     Program::new("replay", move |args: &[String]| {
         main(args, &|| {
-            let (pages, meter) = S::metered();
-            (ReallocAllocator(new(pages)), meter)
+            let (pages, log) = metered();
+            (ReallocAllocator(make(pages)), log)
         })
     })
 }

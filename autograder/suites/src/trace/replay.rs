@@ -337,7 +337,7 @@ fn check_block<A: Allocator>(
     call: &str,
 ) -> Result<usize, String> {
     let addr = ptr.as_ptr() as usize;
-    if addr % ALIGN != 0 {
+    if !addr.is_multiple_of(ALIGN) {
         return Err(format!(
             "{call}({size}) returned {addr:#x}, which is not {ALIGN}-byte aligned (it is {} bytes past a multiple of {ALIGN})",
             addr % ALIGN
