@@ -7,6 +7,7 @@
 
 pub mod alloc;
 pub mod fixtures;
+pub mod free_list;
 pub mod harness;
 
 pub mod lesson1;
