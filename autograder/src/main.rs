@@ -5,12 +5,19 @@
 //! and `pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal>`;
 //! adding one is a variant in [`Command`] and an arm in [`dispatch`].
 
+#[cfg(feature = "instructor")]
+mod batch;
 mod compile;
 mod course;
 mod grade;
 mod list;
+mod locate;
+#[cfg(feature = "instructor")]
+mod package;
 mod report;
 mod runner;
+#[cfg(feature = "instructor")]
+mod stubs;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +59,17 @@ enum Command {
         /// Only this lesson.
         lesson: Option<String>,
     },
+    /// Prints the folder of a lesson's crate inside a handed-in folder.
+    Locate(locate::Args),
+    /// Regenerates lessons/ from solutions/ by their solution markers.
+    #[cfg(feature = "instructor")]
+    Stubs(stubs::Args),
+    /// Writes a lesson's bundles to dist/: starter, Inkfish, Gradescope, Autolab.
+    #[cfg(feature = "instructor")]
+    Package(package::Args),
+    /// Grades every submission in a folder: a CSV gradebook and a report each.
+    #[cfg(feature = "instructor")]
+    Batch(batch::Args),
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
@@ -59,6 +77,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
     match cli.command {
         None => grade::run(cli.grade, manifest),
         Some(Command::List { lesson }) => grade::list(lesson.as_deref(), manifest),
+        Some(Command::Locate(args)) => locate::run(args, manifest),
+        #[cfg(feature = "instructor")]
+        Some(Command::Stubs(args)) => stubs::run(args, manifest),
+        #[cfg(feature = "instructor")]
+        Some(Command::Package(args)) => package::run(args, manifest),
+        #[cfg(feature = "instructor")]
+        Some(Command::Batch(args)) => batch::run(args, manifest),
     }
 }
 

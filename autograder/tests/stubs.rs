@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 #[allow(dead_code)]
-#[path = "../src/stubs.rs"]
+#[path = "../src/stubs/generate.rs"]
 mod stubs;
 
 use stubs::{generate, plan, stub_source, Change, Files};

@@ -1,22 +1,6 @@
-//! One source for stubs and solutions: `grade stubs` writes every student
-//! crate `lessons/<dir>/` from its reference crate `solutions/<dir>/`.
-//!
-//! Solution files carry markers, each alone on its line:
-//!
-//! ```text
-//! // BEGIN SOLUTION: <what to do>   ┐ the stub gets `// TODO: <what to do>`
-//! ...                               │ and `todo!()`, at the BEGIN line's
-//! // END SOLUTION                   ┘ indentation
-//! // BEGIN SOLUTION                 ┐ removed from the stub (solution-only
-//! ...                               │ helpers, fields, imports)
-//! // END SOLUTION                   ┘
-//! // STUB: <code>                     the line `<code>` only in the stub
-//! ```
-//!
-//! Every other byte is kept. Names are renamed (`lessonN-solution` and
-//! `lessonN_solution` become `lessonN`; a binary `X-solution` becomes `X`), and
-//! the stub's `Cargo.toml` allows unused code, so a stub builds without
-//! warnings although its bodies are gone.
+//! The stub generator itself: the marker rules, the renaming, and the
+//! comparison of `lessons/` with what `solutions/` generates. It depends on no
+//! other module of the grader, so the kit's tests include it directly.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -569,6 +553,12 @@ pub fn command(root: &Path, only: Option<&str>, check: bool) -> std::process::Ex
             );
             for change in &lesson.changes {
                 println!("  {change}");
+                if matches!(change, Change::Differs(_)) {
+                    let diff = diff(change, &lesson.expected, &lesson.actual);
+                    for line in diff.lines().take(40) {
+                        println!("    {line}");
+                    }
+                }
             }
         } else if let Err(e) = write(&lesson.lesson_dir, &lesson.expected, &lesson.changes) {
             eprintln!("grade stubs: {e}");

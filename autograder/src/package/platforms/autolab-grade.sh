@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# heaplab @LESSON@ grader for Autolab (written by `grade package`): unpacks
+# the handin (tar, tar.gz or zip) into handin/, builds the student's src/
+# with the grader's tests, offline, and prints the report; its last line is
+# Autolab's score line. Run from the folder Autolab grades in.
+set -uo pipefail
+work="$(pwd)"
+tree="$work/heaplab"
+export PATH="$HOME/.cargo/bin:/usr/local/cargo/bin:$PATH" CARGO_NET_OFFLINE=true CARGO_TERM_COLOR=never
+export TMPDIR="$work/tmp"
+mkdir -p "$TMPDIR"
+unset CARGO_TARGET_DIR HEAPLAB_MANIFEST
+
+# Nothing could be graded: every problem scores 0.
+zero() {
+    echo "$1"
+    local scores="" name
+    for name in @TESTS@; do scores="$scores${scores:+, }\"$name\": 0"; done
+    echo "{\"scores\": {$scores}}"
+    exit 0
+}
+
+rm -rf "$work/handin"
+mkdir -p "$work/handin"
+handin=""
+for f in "$work"/handin.*; do [ -f "$f" ] && handin="$f" && break; done
+[ -n "$handin" ] || zero "no handin file (handin.tar, handin.tar.gz or handin.zip) in $work"
+case "$handin" in
+    *.zip) unzip -q "$handin" -d "$work/handin" ;;
+    *) tar -xf "$handin" -C "$work/handin" ;;
+esac || zero "could not unpack $(basename "$handin")"
+
+cd "$tree" || zero "no grader tree in $tree"
+cargo build --offline --quiet -p heaplab-autograder --bin grade 2>"$work/build.log" ||
+    zero "the grader did not build (a problem with the grading image): $(tail -n 20 "$work/build.log")"
+grade="$tree/target/debug/grade"
+crate="$("$grade" locate @LESSON@ "$work/handin" 2>&1)" || zero "$crate"
+"$grade" @LESSON@ --submission "$crate" --include-hidden --offline --format autolab
+status=$?
+[ "$status" -ne 2 ] || zero "the grader could not grade this submission (see above)"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# heaplab @LESSON@ autograder for Gradescope: image setup (written by `grade package`).
+#
+# Gradescope runs this once, as root, when it builds the autograder image,
+# with the zip unpacked in /autograder/source. It installs a Rust toolchain
+# (the only download: every crate is vendored in heaplab/vendor) and builds
+# the grader and the lesson's dependencies, so grading a submission only
+# compiles the student's crate.
+set -euo pipefail
+source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
+    apt-get update
+    apt-get install -y --no-install-recommends ca-certificates curl gcc libc6-dev
+    curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain 1.95.0
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+unset CARGO_TARGET_DIR
+
+cd "$source_dir/heaplab"
+cargo build --offline --quiet -p heaplab-autograder --bin grade
+# Grades the stub once: builds every crate the harness links, so a
+# submission's build reuses them. The stub loses points, hence `|| true`.
+./target/debug/grade @LESSON@ --offline --format json --output /dev/null >/dev/null 2>&1 || true

@@ -1,0 +1,82 @@
+#!/usr/bin/perl
+# heaplab @LESSON@ grader for Inkfish (written by `grade package`).
+#
+# Inkfish unpacks this archive, then the submission, then this archive again,
+# and runs `perl test.pl` in that folder, scoring the TAP it prints. This
+# script unpacks the grader tree afresh from heaplab-grader.tar (so no file
+# of the submission stands in for one of the grader's), builds the student's
+# src/ with the grader's own tests, offline, and prints TAP: one plan line,
+# one test line per point, every other line starting with "# ".
+use strict;
+use warnings;
+use Cwd qw(getcwd);
+use File::Path qw(remove_tree make_path);
+
+my $LESSON = '@LESSON@';
+my $POINTS = @POINTS@;
+
+my $home = getcwd();
+my $work = "$home/.heaplab";
+my $tree = "$work/heaplab";
+
+# Anything else the grader prints becomes a TAP comment.
+sub diag {
+    my ($text) = @_;
+    print "# $_\n" for split /\n/, $text;
+}
+
+# Nothing could be graded: every point is lost, and the reason is shown.
+sub zero {
+    my ($why) = @_;
+    print "1..$POINTS\n";
+    diag($why);
+    print "not ok $_ - $LESSON was not graded\n" for 1 .. $POINTS;
+    exit 0;
+}
+
+# Cargo and rustup read settings from the folders above the one they run
+# in: a submission must not bring its own.
+remove_tree("$home/.cargo", $work);
+unlink "$home/rust-toolchain", "$home/rust-toolchain.toml";
+make_path("$work/tmp", "$work/cargo-home");
+system('tar', '-xf', "$home/heaplab-grader.tar", '-C', $work) == 0
+    or zero("could not unpack heaplab-grader.tar");
+
+# /tmp is small on Inkfish: temporary files go to the working folder.
+$ENV{TMPDIR} = "$work/tmp";
+$ENV{CARGO_HOME} = "$work/cargo-home";
+$ENV{CARGO_NET_OFFLINE} = 'true';
+$ENV{CARGO_TERM_COLOR} = 'never';
+delete $ENV{$_} for qw(CARGO_TARGET_DIR RUSTFLAGS CARGO_BUILD_RUSTFLAGS RUSTC_WRAPPER HEAPLAB_MANIFEST);
+# A toolchain installed the rustup way, as in the heaplab Dockerfile; `su -`
+# leaves it off PATH.
+for my $bin ('/usr/local/cargo/bin', "$ENV{HOME}/.cargo/bin") {
+    $ENV{PATH} = "$bin:$ENV{PATH}" if -x "$bin/cargo";
+}
+$ENV{RUSTUP_HOME} //= '/usr/local/rustup' if -d '/usr/local/rustup';
+
+chdir $tree or zero("no grader tree in $tree");
+my $log = `cargo build --offline --quiet -p heaplab-autograder --bin grade 2>&1`;
+$? == 0 or zero("the grader did not build (a problem with the grading image, not the submission):\n$log");
+my $grade = "$tree/target/debug/grade";
+
+my $crate = `"$grade" locate $LESSON "$home" 2>&1`;
+$? == 0 or zero($crate);
+chomp $crate;
+diag("grading $crate");
+
+my $tap = `"$grade" $LESSON --submission "$crate" --include-hidden --offline --format tap 2>"$work/stderr.txt"`;
+my $status = $? >> 8;
+if ($status == 2 || $tap !~ /^1\.\.\d+$/m) {
+    open my $err, '<', "$work/stderr.txt";
+    local $/;
+    zero("the grader could not grade this submission:\n" . (<$err> // ''));
+}
+# Keep what is TAP; anything else (there should be nothing) as a comment.
+for my $line (split /\n/, $tap) {
+    if ($line =~ /^(?:1\.\.\d+|(?:ok|not ok)\s+\d+\s+(?:-\s+)?.*|#.*)$/) {
+        print "$line\n";
+    } else {
+        print "# $line\n";
+    }
+}
