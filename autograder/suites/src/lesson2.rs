@@ -80,13 +80,10 @@ pub(crate) fn maps_only_when_needed<H: Heap + 'static>(
             return Err(Failure::new(
                 format!("malloc({size}) mapped {} runs of pages", maps.len()),
                 "at most one map call per malloc",
-                format!(
-                    "{}",
-                    maps.iter()
-                        .map(|m| format!("map({})", m.len))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                maps.iter()
+                    .map(|m| format!("map({})", m.len))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ));
         }
         if let Some(m) = maps.first() {

@@ -486,6 +486,18 @@ fn headers<H: Heap>(state: &State<'_, H>) -> CheckResult {
         let mapping = state.log.mapping_holding(chunk, 1);
         let fits = mapping.is_some_and(|m| m.holds(chunk, size));
         if !size.is_multiple_of(HEADER) || size < need || !fits {
+            let culprit = state
+                .model
+                .live
+                .iter()
+                .find(|o| o.id != b.id && chunk < o.end() && o.addr < chunk + HEADER)
+                .map(|o| {
+                    format!(
+                        ": {} covers that header, so its bytes overwrote it",
+                        o.name()
+                    )
+                })
+                .unwrap_or_default();
             return Err(Failure::new(
                 format!(
                     "{}'s header (the word at {:#x}, 16 bytes before the payload) is not its chunk size",
@@ -496,7 +508,7 @@ fn headers<H: Heap>(state: &State<'_, H>) -> CheckResult {
                     "a multiple of 16, at least {need} (16 of header + {} asked), ending inside the mapping",
                     b.extent()
                 ),
-                format!("{size} ({size:#x})"),
+                format!("{size} ({size:#x}){culprit}"),
             )
             .at(chunk));
         }

@@ -44,7 +44,7 @@ impl Picture {
             .collect();
         Picture {
             runs,
-            legend: vec![". mapped, not in a live block".to_string()],
+            legend: vec![". mapped, unused".to_string()],
             notes: Vec::new(),
             focus: Vec::new(),
         }
@@ -111,10 +111,19 @@ impl Picture {
         if self.runs.is_empty() {
             out.push_str("  (nothing is mapped)\n");
         }
-        out.push_str(&format!(
-            "  one character per {CELL} bytes: {}\n",
-            self.legend.join(", ")
-        ));
+        // The legend, wrapped to about 88 columns.
+        let mut line = format!("  one character per {CELL} bytes:");
+        for item in &self.legend {
+            if line.len() + item.len() + 3 > 88 {
+                out.push_str(&line);
+                out.push('\n');
+                line = "   ".to_string();
+            }
+            line.push_str("  ");
+            line.push_str(item);
+        }
+        out.push_str(&line);
+        out.push('\n');
         let mut order: Vec<usize> = (0..self.runs.len()).collect();
         order.sort_by_key(|&i| {
             let m = self.runs[i].mapping;

@@ -91,10 +91,11 @@ pub fn check_property<H: Heap>(
     });
     match result {
         Ok(()) => Ok(()),
-        Err(TestError::Fail(reason, ops)) => Err(format!(
-            "{}\n(shortest failing sequence found: {} operations, then every live block freed)",
+        Err(TestError::Fail(reason, _)) => Err(format!(
+            "{}\n(the shortest failing sequence found among {} random ones; after the \
+             operations, the test frees every live block and drops the heap)",
             reason.message().trim_end(),
-            ops.len()
+            config.cases
         )),
         Err(TestError::Abort(reason)) => Err(format!(
             "the property run was aborted: {}",

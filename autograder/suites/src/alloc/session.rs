@@ -364,8 +364,15 @@ impl<'c, H: Heap> Session<'c, H> {
         }
         let h = self.config.header;
         for b in &self.model.live {
-            if !pic.paint_block(b.addr, b.extent(), b.letter()) {
-                pic.note(format!("{} at {:#x} is in no mapping", b.name(), b.addr));
+            pic.paint_block(b.addr, b.extent(), b.letter());
+            let start = b.addr.wrapping_sub(h);
+            if self.log.mapping_holding(start, b.extent() + h).is_none() {
+                pic.note(format!(
+                    "{} ({}) = [{start:#x}, {:#x}) is not inside any one mapping",
+                    b.name(),
+                    b.letter(),
+                    b.end()
+                ));
             }
         }
         if h > 0 {
@@ -381,19 +388,12 @@ impl<'c, H: Heap> Session<'c, H> {
             }
         }
         if !self.model.live.is_empty() {
-            let names: Vec<String> = self
-                .model
-                .live
-                .iter()
-                .take(6)
-                .map(|b| format!("{} = {}", letter(b.id), b.name()))
-                .collect();
-            let more = if self.model.live.len() > 6 {
-                ", ..."
-            } else {
-                ""
-            };
-            pic.legend(format!("{}{more} live blocks", names.join(", ")));
+            for b in self.model.live.iter().take(8) {
+                pic.legend(format!("{} = {}", letter(b.id), b.name()));
+            }
+            if self.model.live.len() > 8 {
+                pic.legend("... (a letter per live block)");
+            }
             pic.legend("X two things in the same 16 bytes");
         }
         for &a in focus {
