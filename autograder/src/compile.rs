@@ -54,6 +54,9 @@ pub struct Harness {
     pub shown_dir: String,
     /// Folder of the generated project (relative paths of its members start here).
     pub project_dir: PathBuf,
+    /// Held while the harness is in use: another `grade` of the same lesson
+    /// and variant waits instead of rebuilding the binary under our tests.
+    _lock: std::fs::File,
 }
 
 impl Harness {
@@ -79,6 +82,30 @@ impl Harness {
             }
         }
         location.to_string()
+    }
+}
+
+impl Harness {
+    /// Shortens every absolute path of the crate under test or the course
+    /// in a message (panic locations) the way [`relative_location`] does.
+    ///
+    /// [`relative_location`]: Harness::relative_location
+    pub fn relative_paths(&self, course_root: &Path, message: &str) -> String {
+        let mut out = message.to_string();
+        let crate_dir = format!("{}/", self.crate_dir.display());
+        let shown = if self.shown_dir.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.shown_dir)
+        };
+        out = out.replace(&crate_dir, &shown);
+        out = out.replace(&format!("{}/", self.project_dir.join("student").display()), "");
+        out = out.replace(&format!("{}/", course_root.display()), "");
+        // The suites crate may sit outside the course (a test course).
+        match find_up(course_root, "Cargo.lock").as_deref().and_then(Path::parent) {
+            Some(ws) => out.replace(&format!("{}/", ws.display()), ""),
+            None => out,
+        }
     }
 }
 
@@ -141,6 +168,7 @@ pub fn build(
     let project = target.join("heaplab").join(format!("{}-{}", lesson.id, variant.slug()));
     let bin_name = format!("heaplab-{}-{}", lesson.id, variant.slug());
     let suites = canonical(&course.suites_dir(), "the suites crate")?;
+    let lock = lock_project(&project, &lesson.id, variant)?;
 
     let (crate_dir, package, shown_dir) = match variant {
         Variant::Student => {
@@ -281,6 +309,7 @@ pub fn build(
                 crate_dir,
                 shown_dir,
                 project_dir: project,
+                _lock: lock,
             })),
             None => Err(Fatal::new(format!(
                 "cargo built {} but reported no executable `{bin_name}` (kit bug)",
@@ -357,6 +386,32 @@ fn trim_errors(errors: &[String]) -> String {
         out.push_str(&format!("... and {} more errors\n", real.len() - MAX_ERRORS));
     }
     out.trim_end().to_string()
+}
+
+/// Takes the project's lock file, waiting (and saying so) if another grader
+/// holds it.
+fn lock_project(project: &Path, id: &str, variant: &Variant) -> Result<std::fs::File, Fatal> {
+    std::fs::create_dir_all(project)
+        .map_err(|e| Fatal::new(format!("cannot create {}: {e}", project.display())))?;
+    let path = project.join(".grade.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Fatal::new(format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!("waiting for another grade of {id} ({}) to finish …", variant.slug());
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(Fatal::new(format!("cannot lock {}: {e}", path.display())));
+        }
+    }
+    file.lock()
+        .map_err(|e| Fatal::new(format!("cannot lock {}: {e}", path.display())))?;
+    Ok(file)
 }
 
 /// Copies a submission's `src/` and the grader's own `Cargo.toml` of the

@@ -1,7 +1,7 @@
 //! The `grade` command itself: pick the crate, build its harness, run the
 //! tests, report.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -61,6 +61,11 @@ pub struct Args {
     /// Build without touching the network (as cargo's --offline).
     #[arg(long)]
     pub offline: bool,
+
+    /// Also run the tests course.toml marks `hidden = true`, as the grading
+    /// servers do; without it they are skipped (and counted).
+    #[arg(long)]
+    pub include_hidden: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -73,6 +78,8 @@ pub enum Format {
     Gradescope,
     /// heaplab's own JSON (docs/grading.md).
     Json,
+    /// Autolab: a summary, then the last line `{"scores": {TEST: points, ...}}`.
+    Autolab,
 }
 
 /// `grade list [LESSON]` and `grade --list [LESSON]`.
@@ -108,6 +115,9 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
         )));
     }
     let tests = select(lesson, &args)?;
+    if !args.include_hidden {
+        announce_hidden(lesson);
+    }
     let seed = args.seed.unwrap_or(DEFAULT_SEED);
     let jobs = args.jobs.map(usize::from).unwrap_or_else(runner::default_jobs);
     let color_err = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
@@ -138,7 +148,8 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
         seed,
         results: Vec::new(),
         compile_errors: None,
-        replay_base: replay_base(&course, lesson, &variant, manifest),
+        replay_base: replay_base(&course, lesson, &variant, manifest)
+            + if args.include_hidden { " --include-hidden" } else { "" },
         all_names: lesson.tests.iter().map(|t| t.name.clone()).collect(),
         elapsed: Default::default(),
     };
@@ -194,6 +205,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
         Format::Tap => Some(report::tap::render(&graded)),
         Format::Gradescope => Some(report::gradescope::render(&graded)),
         Format::Json => Some(report::json::render(&graded)),
+        Format::Autolab => Some(report::autolab::render(&graded)),
     };
     if let Some(h) = human.as_mut() {
         h.footer(&graded);
@@ -275,6 +287,7 @@ fn select<'a>(lesson: &'a Lesson, args: &Args) -> Result<Vec<&'a TestSpec>, Fata
     let tests: Vec<&TestSpec> = lesson
         .tests
         .iter()
+        .filter(|t| args.include_hidden || !t.hidden)
         .filter(|t| match &args.test {
             None => true,
             Some(n) if args.exact => &t.name == n,
@@ -291,6 +304,24 @@ fn select<'a>(lesson: &'a Lesson, args: &Args) -> Result<Vec<&'a TestSpec>, Fata
         )));
     }
     Ok(tests)
+}
+
+/// Says how many hidden tests a run without `--include-hidden` leaves out,
+/// and what they are worth: the score shown here is out of the rest.
+fn announce_hidden(lesson: &Lesson) {
+    let hidden: Vec<&TestSpec> = lesson.tests.iter().filter(|t| t.hidden).collect();
+    if hidden.is_empty() {
+        return;
+    }
+    let points: u32 = hidden.iter().map(|t| t.points).sum();
+    progress(&format!(
+        "{} also has {} hidden test{} worth {points} point{}, not run here: the grading server runs them \
+         (--include-hidden runs them here)",
+        lesson.id,
+        hidden.len(),
+        if hidden.len() == 1 { "" } else { "s" },
+        if points == 1 { "" } else { "s" },
+    ));
 }
 
 /// A test the manifest grades but the suite lacks is a kit bug.
@@ -344,5 +375,4 @@ fn progress(line: &str) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{line}");
     let _ = err.flush();
-    let _ = std::io::stderr().is_terminal();
 }

@@ -1,6 +1,7 @@
 //! Reports of a graded run: human (streamed as tests finish), TAP for
 //! Inkfish, Gradescope's results.json, and heaplab's own JSON.
 
+pub mod autolab;
 pub mod gradescope;
 pub mod human;
 pub mod json;
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use crate::compile::Variant;
 use crate::course::Lesson;
+use crate::runner::outcome::Outcome;
 use crate::runner::TestResult;
 
 /// Everything known about one graded run.
@@ -69,21 +71,22 @@ pub fn shell_quote(s: &str) -> String {
 /// Plain text, no colour.
 pub fn failure_details(graded: &Graded, r: &TestResult, with_replay: bool) -> String {
     let mut out = Vec::new();
-    out.push(r.outcome.reason());
     match &r.outcome {
-        crate::runner::outcome::Outcome::Failed { message } => out.push(message.trim_end().to_string()),
-        crate::runner::outcome::Outcome::Crashed { .. } | crate::runner::outcome::Outcome::ExitedEarly { .. } => {
-            let tail = r.stderr.tail_lines(12);
+        // The suite's message says it all: expected, found, sequence, picture.
+        Outcome::Failed { message } => out.push(message.trim_end().to_string()),
+        Outcome::Crashed { .. } | Outcome::ExitedEarly { .. } => {
+            out.push(r.outcome.reason());
+            let tail = without_thread_ids(&r.stderr.tail_lines(12));
             if !tail.trim().is_empty() {
                 out.push(format!("last lines of stderr:\n{}", indent(&tail, "  ")));
             }
         }
-        _ => {}
+        _ => out.push(r.outcome.reason()),
     }
     if !r.spec.hint.trim().is_empty() {
         out.push(format!("hint: {}", r.spec.hint.trim()));
     }
-    if with_replay && !matches!(r.outcome, crate::runner::outcome::Outcome::DidNotCompile { .. }) {
+    if with_replay && !matches!(r.outcome, Outcome::DidNotCompile { .. }) {
         out.push(format!("seed {}; replay: {}", graded.seed, graded.replay(&r.spec.name)));
     }
     anstream::adapter::strip_str(&out.join("\n")).to_string()
@@ -94,4 +97,45 @@ pub fn indent(text: &str, prefix: &str) -> String {
         .map(|l| format!("{prefix}{l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `thread 'main' (23565) has overflowed` → `thread 'main' has overflowed`:
+/// the id changes every run, and a report should not.
+fn without_thread_ids(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("' (") {
+        let (before, after) = rest.split_at(at + 1);
+        out.push_str(before);
+        let digits = after[2..].bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && after[2 + digits..].starts_with(')') {
+            rest = &after[3 + digits..];
+        } else {
+            out.push_str(&after[..2]);
+            rest = &after[2..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_ids_are_dropped() {
+        assert_eq!(
+            without_thread_ids("thread 'main' (23565) has overflowed its stack"),
+            "thread 'main' has overflowed its stack"
+        );
+        assert_eq!(without_thread_ids("a ' (x) b"), "a ' (x) b");
+    }
+
+    #[test]
+    fn quoting_leaves_plain_words_alone() {
+        assert_eq!(shell_quote("lesson4"), "lesson4");
+        assert_eq!(shell_quote("/tmp/my dir"), "'/tmp/my dir'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    }
 }

@@ -136,8 +136,12 @@ fn run_one<'a>(course: &Course, harness: &Harness, spec: &'a TestSpec, seed: u64
             };
         }
     }
-    if let Outcome::NotImplemented { location } = &mut outcome {
-        *location = harness.relative_location(&course.root, location);
+    match &mut outcome {
+        Outcome::NotImplemented { location } => {
+            *location = harness.relative_location(&course.root, location);
+        }
+        Outcome::Failed { message } => *message = harness.relative_paths(&course.root, message),
+        _ => {}
     }
     let earned = if outcome.passed() { spec.points } else { 0 };
     Ok(TestResult {

@@ -66,6 +66,9 @@ pub fn suite(answer: fn() -> u64) -> Suite {
         }),
         Test::new("stack_overflow", |_| {
             fn dive(n: u64) -> u64 {
+                if n == u64::MAX {
+                    return 0; // never: the stack runs out long before
+                }
                 let pad = std::hint::black_box([n; 64]);
                 dive(n + 1) + pad[3]
             }

@@ -1,0 +1,44 @@
+//! Autolab's report: a plain summary for the student (each test, and why a
+//! failed one failed), then, as the last line, the score Autolab reads:
+//! `{"scores": {"<test name>": points, ...}}`, one key per test of the
+//! lesson, which are the assessment's problem names.
+
+use super::{failure_details, indent, Graded};
+use crate::runner::outcome::Outcome;
+
+pub fn render(graded: &Graded) -> String {
+    let mut out = format!(
+        "heaplab {}: {} ({}), seed {}\n",
+        graded.lesson.id, graded.lesson.title, graded.crate_shown, graded.seed
+    );
+    if let Some(errors) = &graded.compile_errors {
+        out.push_str("did not compile; every test scores 0. The compiler said:\n");
+        out.push_str(&indent(&anstream::adapter::strip_str(errors).to_string(), "  "));
+        out.push('\n');
+    }
+    let mut scores = serde_json::Map::new();
+    for r in &graded.results {
+        out.push_str(&format!(
+            "{:<5} {:>3}/{:<3} {} ({})\n",
+            r.outcome.label(),
+            r.earned,
+            r.spec.points,
+            r.spec.title,
+            r.spec.name
+        ));
+        if !r.outcome.passed() && !matches!(r.outcome, Outcome::DidNotCompile { .. }) {
+            let details = if r.spec.hidden {
+                "hidden test: details withheld".to_string()
+            } else {
+                failure_details(graded, r, true)
+            };
+            out.push_str(&indent(&details, "      "));
+            out.push('\n');
+        }
+        scores.insert(r.spec.name.clone(), r.earned.into());
+    }
+    out.push_str(&format!("Score: {}/{}\n", graded.score(), graded.max_score()));
+    out.push_str(&serde_json::json!({ "scores": scores }).to_string());
+    out.push('\n');
+    out
+}

@@ -1,0 +1,103 @@
+//! The grader grades misbehaving tests as failures with the right reason,
+//! while the other tests of the same run still pass (fixture course:
+//! `tests/fixture-course`, suite `heaplab_suites::fixtures`).
+
+mod common;
+
+use common::{grade_fixture, test};
+use serde_json::Value;
+
+fn status(report: &Value, name: &str) -> String {
+    test(report, name)["outcome"]["status"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn every_misbehaviour_is_a_failure_with_its_reason() {
+    let run = grade_fixture(&["misbehave", "--solution", "--include-hidden", "--format", "json"]);
+    assert_eq!(run.code, 1, "points were lost, so exit 1; stderr:\n{}", run.stderr);
+    let r = run.json();
+
+    // The well-behaved tests of the same run pass.
+    for name in ["passes", "answer", "chatty", "leaves_a_child", "runs_a_program"] {
+        assert_eq!(status(&r, name), "passed", "{name}: {}", test(&r, name));
+    }
+
+    assert_eq!(status(&r, "fails"), "failed");
+    let fails = &test(&r, "fails")["outcome"]["message"];
+    assert!(fails.as_str().unwrap().contains("expected 1 block, found 2"), "{fails}");
+
+    assert_eq!(status(&r, "panics"), "failed");
+    let panics = test(&r, "panics")["outcome"]["message"].as_str().unwrap().to_string();
+    assert!(panics.contains("index out of bounds"), "{panics}");
+    assert!(
+        panics.contains("autograder/suites/src/fixtures.rs:"),
+        "panic locations are relative to the course: {panics}"
+    );
+
+    let crash = |name: &str| test(&r, name)["outcome"].clone();
+    assert_eq!(crash("segfault")["status"], "crashed");
+    assert_eq!(crash("segfault")["signal"], "SIGSEGV");
+    assert_eq!(crash("aborts")["signal"], "SIGABRT");
+    assert_eq!(crash("aborts")["cause"], Value::Null);
+    assert_eq!(crash("out_of_memory")["status"], "crashed");
+    assert_eq!(crash("out_of_memory")["cause"], "out of memory");
+    assert_eq!(crash("stack_overflow")["status"], "crashed");
+    assert_eq!(crash("stack_overflow")["cause"], "stack overflow");
+
+    for name in ["endless_loop", "ignores_sigterm"] {
+        assert_eq!(crash(name)["status"], "timed_out", "{name}");
+        assert_eq!(crash(name)["after"], 1.0, "{name}");
+    }
+
+    // Exiting with 0, or printing passing TAP/libtest lines, earns nothing.
+    for name in ["exit_zero", "fake_tap"] {
+        assert_eq!(crash(name)["status"], "exited_early", "{name}");
+        assert_eq!(crash(name)["code"], 0, "{name}");
+    }
+    // A result line without the grader's token is ignored; the real one counts.
+    assert_eq!(status(&r, "fake_result_line"), "failed");
+
+    // Output beyond the cap (16 KiB here) is drained and dropped, not kept.
+    let chatty = test(&r, "chatty")["stdout"].as_str().unwrap().to_string();
+    assert!(chatty.len() < 32 * 1024, "kept {} bytes", chatty.len());
+    assert!(chatty.contains("bytes not kept"));
+
+    // Scores: 2 + 3 + 1 + 1 + 1 of 20.
+    assert_eq!(r["score"], 8);
+    assert_eq!(r["max_score"], 20);
+    let sum: u64 = r["tests"].as_array().unwrap().iter().map(|t| t["score"].as_u64().unwrap()).sum();
+    assert_eq!(sum, 8);
+}
+
+#[test]
+fn a_stub_reaching_todo_is_not_implemented_at_a_relative_location() {
+    let run = grade_fixture(&["misbehave", "--test", "answer", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let outcome = &test(&report, "answer")["outcome"];
+    assert_eq!(outcome["status"], "not_implemented");
+    assert_eq!(outcome["location"], "lessons/misbehave/src/lib.rs:6:5");
+}
+
+#[test]
+fn the_seed_reaches_the_tests() {
+    let run = grade_fixture(&["misbehave", "--solution", "--test", "seeded", "--seed", "7", "--format", "json"]);
+    let r = run.json();
+    assert_eq!(r["seed"], 7);
+    let message = test(&r, "seeded")["outcome"]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("seed 7: malloc(7)"), "{message}");
+    assert!(test(&r, "seeded")["replay"]
+        .as_str()
+        .unwrap()
+        .contains("--test seeded --seed 7"));
+}
+
+#[test]
+fn test_filter_runs_only_matching_tests() {
+    let run = grade_fixture(&["misbehave", "--solution", "--test", "pass", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r = run.json();
+    let names: Vec<&str> = r["tests"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["passes"]);
+    assert_eq!(r["score"], r["max_score"]);
+}
