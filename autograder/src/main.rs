@@ -7,6 +7,7 @@
 
 #[cfg(feature = "instructor")]
 mod batch;
+mod bench;
 mod compile;
 mod course;
 mod grade;
@@ -59,6 +60,10 @@ enum Command {
         /// Only this lesson.
         lesson: Option<String>,
     },
+    /// Replays trace files against a lesson's heap and the system allocator: utilization, throughput.
+    Bench(bench::Args),
+    /// Writes heaplab's generated workloads as malloc-lab trace files (.rep).
+    Traces(bench::TracesArgs),
     /// Prints the folder of a lesson's crate inside a handed-in folder.
     Locate(locate::Args),
     /// Regenerates lessons/ from solutions/ by their solution markers.
@@ -77,6 +82,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
     match cli.command {
         None => grade::run(cli.grade, manifest),
         Some(Command::List { lesson }) => grade::list(lesson.as_deref(), manifest),
+        Some(Command::Bench(args)) => bench::run(args, manifest),
+        Some(Command::Traces(args)) => bench::traces(args),
         Some(Command::Locate(args)) => locate::run(args, manifest),
         #[cfg(feature = "instructor")]
         Some(Command::Stubs(args)) => stubs::run(args, manifest),

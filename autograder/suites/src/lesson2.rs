@@ -274,7 +274,7 @@ where
     ];
     Suite {
         tests,
-        programs: Vec::new(),
+        programs: vec![crate::trace::replay_program(&make)],
     }
 }
 

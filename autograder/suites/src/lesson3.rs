@@ -240,6 +240,6 @@ where
     ];
     Suite {
         tests,
-        programs: Vec::new(),
+        programs: vec![crate::trace::replay_program(&make)],
     }
 }

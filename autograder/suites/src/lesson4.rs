@@ -47,6 +47,6 @@ pub fn suite<H: Heap + 'static>(make: impl Fn(InstrumentedPages) -> H + 'static)
     ));
     Suite {
         tests,
-        programs: Vec::new(),
+        programs: vec![crate::trace::replay_program(&make)],
     }
 }

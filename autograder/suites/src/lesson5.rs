@@ -10,7 +10,7 @@ use crate::free_list::{self, Rules};
 use crate::harness::{Suite, Test};
 
 /// The merge scenarios and the lecture's case, for lessons 5 and 6.
-pub fn coalescing_scenarios<H, F>(make: &Rc<F>, rules: Rules, lecture_request: usize) -> Vec<Test>
+pub fn coalescing_scenarios<H, F>(make: &Rc<F>, rules: Rules) -> Vec<Test>
 where
     H: Heap + 'static,
     F: Fn(InstrumentedPages) -> H + 'static,
@@ -26,11 +26,14 @@ where
             free_list::merge_case(s, &[0, 2, 1], "the free blocks on both sides")
         }),
         free_list::scenario("lecture_fragmentation_case", make, rules, move |s| {
-            let page = s.page_size();
-            // Ten 816-byte chunks make 8160 bytes: enough for 5000 (lesson 5);
-            // lesson 6 serves 5000 on the big path, so it asks for a chunk
-            // just under a page instead.
-            let request = lecture_request.min(page - 32);
+            // Ten 816-byte chunks make 8160 bytes: enough for 5000. Lesson 6
+            // serves 5000 on the big path, so there the request is the
+            // largest small one, a chunk just under a page.
+            let request = if rules.big_blocks {
+                s.page_size() - 32
+            } else {
+                5000
+            };
             free_list::lecture_case(s, 200, 10, request)
         }),
     ]
@@ -42,9 +45,9 @@ pub fn suite<H: Heap + 'static>(make: impl Fn(InstrumentedPages) -> H + 'static)
     let rules = Rules::LESSON5;
     let mut tests = free_list::properties(&make, rules);
     tests.extend(free_list::scenarios(&make, rules));
-    tests.extend(coalescing_scenarios(&make, rules, 5000));
+    tests.extend(coalescing_scenarios(&make, rules));
     Suite {
         tests,
-        programs: Vec::new(),
+        programs: vec![crate::trace::replay_program(&make)],
     }
 }

@@ -34,7 +34,7 @@ pub fn suite<H: Heap + 'static>(make: impl Fn(InstrumentedPages) -> H + 'static)
         ),
     ));
     tests.extend(free_list::scenarios(&make, rules));
-    tests.extend(crate::lesson5::coalescing_scenarios(&make, rules, 5000));
+    tests.extend(crate::lesson5::coalescing_scenarios(&make, rules));
     tests.push(free_list::scenario(
         "big_block_gets_pages_of_its_own",
         &make,
@@ -141,6 +141,6 @@ pub fn suite<H: Heap + 'static>(make: impl Fn(InstrumentedPages) -> H + 'static)
     ));
     Suite {
         tests,
-        programs: Vec::new(),
+        programs: vec![crate::trace::replay_program(&make)],
     }
 }

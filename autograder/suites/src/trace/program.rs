@@ -7,65 +7,18 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::rc::Rc;
 use std::time::Duration;
 
-use std::rc::Rc;
-
 use heaplab_kit::{Heap, Realloc};
-use serde::{Deserialize, Serialize};
 
+use super::crash;
 use super::pages::{metered, Footprint};
 use super::rep::{self, Trace};
-use super::replay::{
-    self, Allocator, Failure, HeapAllocator, ReallocAllocator, Sample, SystemAllocator,
-};
+use super::replay::{self, Allocator, HeapAllocator, ReallocAllocator, SystemAllocator};
+pub use super::report::{performance_index, table, Failure, ReplayReport, TraceResult};
 use crate::alloc::InstrumentedPages;
 use crate::harness::Program;
-
-/// malloc-lab's performance index: `0.6·U + 0.4·min(1, T / T_system)`,
-/// with `U` the utilization and `T` the throughput (operations a second).
-pub fn performance_index(utilization: f64, ops_per_sec: f64, system_ops_per_sec: f64) -> f64 {
-    let speed = if system_ops_per_sec > 0.0 {
-        (ops_per_sec / system_ops_per_sec).min(1.0)
-    } else {
-        0.0
-    };
-    0.6 * utilization + 0.4 * speed
-}
-
-/// One trace's result, as `--json` prints it and `grade bench` reads it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TraceResult {
-    /// The file as given.
-    pub file: String,
-    /// Its stem (`binary`).
-    pub name: String,
-    /// Operations in the trace.
-    pub ops: usize,
-    /// The first correctness error (or a file that would not parse): the
-    /// trace scores 0.
-    pub error: Option<Failure>,
-    /// The most payload bytes live at once.
-    pub peak_live: usize,
-    /// The most bytes the heap had mapped at once.
-    pub peak_mapped: usize,
-    /// `peak_live / peak_mapped`; 0 after an error.
-    pub utilization: f64,
-    /// The heap's operations a second (best timed run); 0 after an error.
-    pub ops_per_sec: f64,
-    /// The system allocator's, measured in the same process.
-    pub system_ops_per_sec: f64,
-    /// `performance_index` of the above; 0 after an error.
-    pub index: f64,
-    /// Mapped bytes and live payload over the trace, for the plot.
-    pub timeline: Vec<Sample>,
-}
-
-/// What `--json` prints.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ReplayReport {
-    pub traces: Vec<TraceResult>,
-}
 
 /// The `replay` program for a lesson whose heap `make` builds; `r`
 /// operations are replayed as malloc, copy, free. A lesson's `suite()` adds
@@ -128,13 +81,22 @@ fn main<A: Allocator, M: Footprint>(args: &[String], make: &dyn Fn() -> (A, M)) 
         eprintln!("replay: no trace files given\n{USAGE}");
         return ExitCode::from(2);
     }
-    let mut report = ReplayReport::default();
+    let mut traces = Vec::new();
     for file in &files {
-        let result = match rep::read(Path::new(file)) {
-            Ok(trace) => replay_trace(file, &trace, make, min_time),
-            Err(e) => unreadable(file, e),
-        };
-        report.traces.push(result);
+        match rep::read(Path::new(file)) {
+            Ok(trace) => traces.push((file, trace)),
+            Err(e) => {
+                eprintln!("replay: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    crash::install();
+    let mut report = ReplayReport::default();
+    for (file, trace) in &traces {
+        report.traces.push(crash::guard(file, trace, || {
+            replay_trace(file, trace, make, min_time)
+        }));
     }
     if json {
         println!(
@@ -151,26 +113,6 @@ fn main<A: Allocator, M: Footprint>(args: &[String], make: &dyn Fn() -> (A, M)) 
     }
 }
 
-fn unreadable(file: &str, e: rep::ParseError) -> TraceResult {
-    TraceResult {
-        file: file.to_string(),
-        name: file.to_string(),
-        ops: 0,
-        error: Some(Failure {
-            line: e.line,
-            op: String::new(),
-            message: format!("the trace file is not valid: {e}"),
-        }),
-        peak_live: 0,
-        peak_mapped: 0,
-        utilization: 0.0,
-        ops_per_sec: 0.0,
-        system_ops_per_sec: 0.0,
-        index: 0.0,
-        timeline: Vec::new(),
-    }
-}
-
 /// Checked replay on a fresh heap, then timed replays of the heap and of
 /// the system allocator.
 pub fn replay_trace<A: Allocator, M: Footprint>(
@@ -180,18 +122,21 @@ pub fn replay_trace<A: Allocator, M: Footprint>(
     min_time: Duration,
 ) -> TraceResult {
     let checked = {
+        crash::phase(crash::Phase::Checked);
         let (mut alloc, meter) = make();
         replay::checked(trace, &mut alloc, &meter)
     };
     let mut error = checked.failure.clone();
     let mut ops_per_sec = 0.0;
     if error.is_none() {
+        crash::phase(crash::Phase::TimedHeap);
         let (mut alloc, _meter) = make();
         match best_time(trace, &mut alloc, min_time) {
             Ok(ops) => ops_per_sec = ops,
             Err(f) => error = Some(f),
         }
     }
+    crash::phase(crash::Phase::TimedSystem);
     let system_ops_per_sec = best_time(trace, &mut SystemAllocator, min_time).unwrap_or(0.0);
     let utilization = if error.is_some() {
         0.0
@@ -237,37 +182,4 @@ pub fn best_time<A: Allocator>(
     }
     let secs = best.as_secs_f64().max(1e-9);
     Ok(trace.ops.len() as f64 / secs)
-}
-
-/// The human form of a report: one row a trace.
-pub fn table(report: &ReplayReport) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<18} {:>7} {:>7} {:>12} {:>12} {:>7} {:>6}",
-        "trace", "ops", "util", "ops/s", "system ops/s", "ratio", "P"
-    );
-    for t in &report.traces {
-        let ratio = if t.system_ops_per_sec > 0.0 {
-            t.ops_per_sec / t.system_ops_per_sec
-        } else {
-            0.0
-        };
-        let _ = writeln!(
-            out,
-            "{:<18} {:>7} {:>6.1}% {:>12.0} {:>12.0} {:>7.2} {:>6.1}",
-            t.name,
-            t.ops,
-            100.0 * t.utilization,
-            t.ops_per_sec,
-            t.system_ops_per_sec,
-            ratio,
-            100.0 * t.index
-        );
-        if let Some(e) = &t.error {
-            let _ = writeln!(out, "  error: {e}");
-        }
-    }
-    out
 }

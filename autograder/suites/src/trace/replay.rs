@@ -10,13 +10,14 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use heaplab_kit::{Heap, Realloc, ALIGN};
-use serde::{Deserialize, Serialize};
 
 use super::pages::Footprint;
 use super::rep::{OpKind, Trace};
+pub use super::report::{Failure, Sample};
 
 /// What a trace is replayed against: a lesson's heap, or the system allocator.
 pub trait Allocator {
@@ -136,38 +137,6 @@ impl Allocator for SystemAllocator {
     }
 }
 
-/// Where and why a replay stopped.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Failure {
-    /// Line of the trace file (0: not tied to one operation).
-    pub line: usize,
-    /// The operation, as written in the trace (`a 3 512`).
-    pub op: String,
-    /// What went wrong, in words a student can act on.
-    pub message: String,
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "line {} (`{}`): {}", self.line, self.op, self.message)
-        }
-    }
-}
-
-/// Footprint and live payload after some operation: one point of the plot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sample {
-    /// Operations done so far.
-    pub op: usize,
-    /// Bytes mapped (the most within the sample's stretch of operations).
-    pub mapped: usize,
-    /// Payload bytes live (the most within the stretch).
-    pub live: usize,
-}
-
 /// Samples kept per trace: enough for a plot, small in JSON.
 pub const MAX_SAMPLES: usize = 400;
 
@@ -203,6 +172,10 @@ impl Checked {
     }
 }
 
+/// The trace line being replayed right now (0 between traces), so that a
+/// crash, a panic or a timeout in the heap can be tied to an operation.
+pub static LINE: AtomicUsize = AtomicUsize::new(0);
+
 /// A live block as the replayer knows it.
 #[derive(Clone, Copy, Debug)]
 struct Live {
@@ -235,6 +208,7 @@ pub fn checked<A: Allocator>(trace: &Trace, alloc: &mut A, pages: &dyn Footprint
     out.timeline.push(sample);
 
     for (i, op) in trace.ops.iter().enumerate() {
+        LINE.store(op.line, Ordering::Relaxed);
         let fail = |message: String| Failure {
             line: op.line,
             op: match op.kind {
@@ -458,6 +432,7 @@ pub fn timed<A: Allocator>(trace: &Trace, alloc: &mut A) -> Result<Duration, Fai
     let mut blocks: Vec<(usize, usize)> = vec![(0, 0); trace.num_ids];
     let start = Instant::now();
     for op in &trace.ops {
+        LINE.store(op.line, Ordering::Relaxed);
         match op.kind {
             OpKind::Alloc { id, size } => match alloc.alloc(size) {
                 Some(p) => blocks[id] = (p.as_ptr() as usize, size),
