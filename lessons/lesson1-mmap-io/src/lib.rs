@@ -179,7 +179,14 @@ pub fn save_array() -> ExitCode {
 /// `i: value`, one a line. Exits 1 with `Failed call: ...` when a call fails
 /// (`Failed call: open` when there is no `./array.mem`).
 pub fn print_array() -> ExitCode {
-    exit_code(print_elements(Path::new(ARRAY_PATH)))
+    match print_elements(Path::new(ARRAY_PATH)) {
+        // The likely mistake gets its remedy on the same line.
+        Err(err) if err.call == "open" && err.source.kind() == io::ErrorKind::NotFound => {
+            eprintln!("{err}; run save-array first to create {ARRAY_PATH}");
+            ExitCode::from(1)
+        }
+        result => exit_code(result),
+    }
 }
 
 /// Creates the array file at `path` with [`ARRAY_LEN`] elements, element `i`
