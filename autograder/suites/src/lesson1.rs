@@ -16,6 +16,7 @@ use std::path::Path;
 use std::process::{ExitCode, ExitStatus, Output};
 use std::time::Duration;
 
+use predicates::prelude::*;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -192,9 +193,9 @@ fn print_array_reports_missing_file() -> Result<(), String> {
     let enoent = io::Error::from_raw_os_error(libc::ENOENT).to_string();
     let reason = enoent.split(" (os error").next().unwrap_or(&enoent);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let reported = stderr
-        .lines()
-        .any(|line| line.contains("Failed call: open") && line.contains(reason));
+    let error_line =
+        predicate::str::contains("Failed call: open").and(predicate::str::contains(reason));
+    let reported = stderr.lines().any(|line| error_line.eval(line));
     if !reported {
         return Err(format!(
             "print-array ran with no ./array.mem\n\
