@@ -565,7 +565,7 @@ fn svg(lesson: &Lesson, shown: &str, report: &ReplayReport) -> String {
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         s,
-        r#"<text x="{LEFT}" y="20" font-size="14" font-weight="bold">{} ({}): heap footprint and live payload over each trace</text>"#,
+        r#"<text x="{LEFT}" y="20" font-size="14" font-weight="bold">{} ({}): footprint and live payload per trace</text>"#,
         escape(&lesson.id),
         escape(shown)
     );

@@ -46,6 +46,15 @@ pub fn suite<H: Heap + 'static>(make: impl Fn(InstrumentedPages) -> H + 'static)
     let mut tests = free_list::properties(&make, rules);
     tests.extend(free_list::scenarios(&make, rules));
     tests.extend(coalescing_scenarios(&make, rules));
+    // Utilization on heaplab's generated workloads (traces/), a small share of the points.
+    for (name, workload, percent) in [
+        ("utilization_binary_at_least_80", "binary", 80),
+        ("utilization_coalescing_at_least_70", "coalescing", 70),
+    ] {
+        tests.push(crate::trace::utilization_test(
+            name, workload, percent, &make,
+        ));
+    }
     Suite {
         tests,
         programs: vec![crate::trace::replay_program(&make)],

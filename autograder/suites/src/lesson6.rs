@@ -139,6 +139,15 @@ pub fn suite<H: Heap + 'static>(make: impl Fn(InstrumentedPages) -> H + 'static)
             )
         },
     ));
+    // Utilization on heaplab's generated workloads (traces/), a small share of the points.
+    for (name, workload, percent) in [
+        ("utilization_big_blocks_at_least_90", "big-blocks", 90),
+        ("utilization_realloc_at_least_65", "realloc", 65),
+    ] {
+        tests.push(crate::trace::utilization_test(
+            name, workload, percent, &make,
+        ));
+    }
     Suite {
         tests,
         programs: vec![crate::trace::replay_program(&make)],
