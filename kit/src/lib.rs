@@ -9,6 +9,9 @@
 use std::fmt;
 use std::ptr::NonNull;
 
+mod drop_in;
+pub use drop_in::{FullHeap, SharedHeap};
+
 /// Every pointer a heap hands out is aligned to this many bytes: what glibc
 /// guarantees on x86-64, and what SSE loads and `u128` need.
 pub const ALIGN: usize = 16;

@@ -16,5 +16,6 @@ pub mod lesson3;
 pub mod lesson4;
 pub mod lesson5;
 pub mod lesson6;
+pub mod lesson7;
 
 pub mod trace;

@@ -1,0 +1,86 @@
+//! Lesson 7's suite: a drop-in malloc. Lesson 6's properties still hold;
+//! `realloc`, `calloc` and aligned blocks keep the model's contents and the
+//! heap's invariants; threads share the heap safely; and the student's crate,
+//! built as a shared library, runs real programs under `LD_PRELOAD` and a
+//! Rust program as its `#[global_allocator]`.
+//!
+//! The harness line (course.toml) passes the heap's constructor, a way to
+//! put a heap behind the student's lock, and where the crate is, so the
+//! tests that need the shared library can build it:
+//!
+//! ```text
+//! heaplab_suites::lesson7::suite(
+//!     student::BigHeap::new,
+//!     |pages| student::LockedHeap::new(student::BigHeap::new(pages)),
+//!     heaplab_suites::lesson7::Crate { dir: student::CRATE_DIR, package: student::PACKAGE },
+//! )
+//! ```
+
+use std::alloc::GlobalAlloc;
+use std::rc::Rc;
+
+use heaplab_kit::{FullHeap, SharedHeap};
+
+use crate::alloc::InstrumentedPages;
+use crate::harness::{Program, Suite, Test};
+
+mod c_api;
+mod ops;
+mod preload;
+mod sync_pages;
+mod threads;
+
+pub use preload::Crate;
+pub use sync_pages::SyncPages;
+
+/// Lesson 7's tests.
+///
+/// `make` builds the heap on the grader's instrumented pages (lesson 6's
+/// checks and the single-threaded properties); `share` puts a heap on
+/// thread-safe pages behind the student's lock (the `GlobalAlloc` and
+/// threads tests); `krate` is built as a shared library for the programs.
+pub fn suite<H, L>(
+    make: impl Fn(InstrumentedPages) -> H + 'static,
+    share: impl Fn(SyncPages) -> L + 'static,
+    krate: Crate,
+) -> Suite
+where
+    H: FullHeap + 'static,
+    L: SharedHeap + GlobalAlloc + Send + Sync + 'static,
+{
+    let make = Rc::new(make);
+    let share = Rc::new(share);
+    // Lesson 6's tests, unchanged and together as one: lesson 7 must not
+    // break the heap it builds on (given code, so one point).
+    let lesson6 = crate::lesson6::suite({
+        let make = make.clone();
+        move |pages| make(pages)
+    })
+    .tests;
+    let mut tests = vec![Test::new("lesson6_tests_still_pass", move |ctx| {
+        for test in &lesson6 {
+            (test.run)(ctx)
+                .map_err(|message| format!("lesson 6's test {} fails:\n{message}", test.name))?;
+        }
+        Ok(())
+    })];
+    tests.extend(ops::tests(&make));
+    tests.extend(threads::tests(&share));
+    tests.push(Test::new("c_functions_follow_c", move |_| {
+        c_api::check(&krate)
+    }));
+    tests.push(Test::new("stats_at_exit", move |_| {
+        preload::stats_at_exit(&krate)
+    }));
+    tests.push(Test::new("real_programs_run_unchanged", move |_| {
+        preload::real_programs(&krate)
+    }));
+    tests.push(Test::new(
+        "rust_program_uses_it_as_global_allocator",
+        move |_| preload::global_allocator_program(&krate),
+    ));
+    Suite {
+        tests,
+        programs: vec![Program::new(c_api::PROGRAM, c_api::program)],
+    }
+}

@@ -1,0 +1,209 @@
+//! The chunk: the unit of memory the heap hands out and takes back
+//! (lessons 3 to 6, given; lesson 7 adds the `LEAD` flag and stops on misuse
+//! without panicking).
+//!
+//! Every chunk starts with a 16-byte header; its first word is the chunk's
+//! size in bytes, header included. Lesson 3 gave the header; lesson 4 added
+//! the list cell a free chunk keeps in its payload; lesson 5 a flag that
+//! marks the first chunk of each run of pages; lesson 6 a flag for big
+//! chunks, which have pages of their own.
+//!
+//! ```text
+//!   in use, handed to the user:
+//!   chunk ─┬──────────────────┬──────────────┬─────────────────────────────┐
+//!          │ size_bytes: usize│ flags: Flags │ payload (16-byte aligned) … │
+//!          └──────────────────┴──────────────┴─────────────────────────────┘
+//!          0                  8              16 = HEADER_BYTES    size_bytes
+//!                                            ▲ the pointer malloc returns
+//!   free, on the free list:
+//!   chunk ─┬──────────────────┬──────────────┬──────────────┬──────────────┐
+//!          │ size_bytes: usize│ flags: Flags │ next: link   │ junk …       │
+//!          └──────────────────┴──────────────┴──────────────┴──────────────┘
+//!          0                  8              16             24  size_bytes
+//!
+//!   big, with pages of its own (never on the free list):
+//!   mapping ─┬──────────────────┬──────────────┬───────────────────────────┐
+//!            │ size_bytes: usize│ flags: BIG   │ payload …                 │
+//!            └──────────────────┴──────────────┴───────────────────────────┘
+//!            0                  8              16     size_bytes = mapped length
+//! ```
+//!
+//! A free chunk must hold its header and its list cell, so the smallest chunk
+//! is [`MIN_CHUNK_BYTES`] = 16 + 16 = 32 bytes (the 8-byte cell rounded up to
+//! keep every chunk a multiple of 16), and `malloc(0)` gets one of those.
+//!
+//! Lesson 7's aligned big chunks start part-way into their mapping, so that
+//! the payload lands on the alignment asked for; the word just before the
+//! header keeps where the mapping starts (flag `LEAD`):
+//!
+//! ```text
+//!   mapping ─┬──── lead ─────┬───────┬──────────┬──────────┬──────────────┐
+//!            │ unused …      │ start │size_bytes│ BIG|LEAD │ payload …    │
+//!            └───────────────┴───────┴──────────┴──────────┴──────────────┘
+//!            start        chunk - 8  chunk               ▲ aligned   mapping end
+//!                                                 size_bytes = end - chunk
+//! ```
+//!
+//! Chunks never straddle two runs. The OS may well place a new run right
+//! after an old one, but they are still two mappings: a chunk across both
+//! would break the day one of them is unmapped (and in Rust they are two
+//! allocations, which one pointer may not cross). So merging stops at a chunk
+//! flagged [`Flags::starts_run`].
+
+use std::mem::size_of;
+use std::ptr::NonNull;
+
+use heaplab_kit::{align_up, ALIGN};
+
+use crate::misuse::misuse;
+
+/// The 16 bytes in front of every payload.
+#[repr(C)]
+pub struct Header {
+    /// Bytes in the whole chunk, this header included; a multiple of 16.
+    pub size_bytes: usize,
+    /// Whether the chunk is in use and whether it starts its run; also a
+    /// check word (see [`Flags`]).
+    pub flags: Flags,
+}
+
+/// A free chunk as the free list sees it: the header, then the list cell.
+#[repr(C)]
+pub struct FreeChunk {
+    pub header: Header,
+    /// The next chunk on the free list; `None` ends the list.
+    pub next: Option<NonNull<FreeChunk>>,
+}
+
+/// Bytes in a header; the payload starts this far into the chunk.
+pub const HEADER_BYTES: usize = size_of::<Header>();
+/// The smallest chunk: a header plus the free list's cell, rounded to 16.
+pub const MIN_CHUNK_BYTES: usize = match align_up(size_of::<FreeChunk>(), ALIGN) {
+    Some(n) => n,
+    None => unreachable!(),
+};
+const _: () = assert!(HEADER_BYTES == 16 && HEADER_BYTES.is_multiple_of(ALIGN));
+const _: () = assert!(MIN_CHUNK_BYTES == 32);
+
+/// The header's second word: a check pattern in the high bits, flags in the
+/// low bits. `free` reads it to catch pointers that never came from `malloc`
+/// (the pattern is missing) and double frees (the chunk is already free).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct Flags(usize);
+
+impl Flags {
+    /// The check pattern; the low four bits are left for flags.
+    const PATTERN: usize = 0x4EA9_1AB0;
+    const PATTERN_MASK: usize = !0xF;
+    const IN_USE: usize = 1;
+    const RUN_START: usize = 2;
+    const BIG: usize = 4;
+    /// A big chunk that does not start its mapping (lesson 7's aligned blocks).
+    const LEAD: usize = 8;
+
+    /// The flags of a free chunk inside a run (a split's rest).
+    pub const fn free() -> Self {
+        Flags(Self::PATTERN)
+    }
+
+    /// The flags of a new run's first chunk, free.
+    pub const fn run_start() -> Self {
+        Flags(Self::PATTERN | Self::RUN_START)
+    }
+
+    /// The flags of a big chunk: in use, its mapping all its own.
+    pub const fn big() -> Self {
+        Flags(Self::PATTERN | Self::IN_USE | Self::BIG)
+    }
+
+    /// The flags of a big chunk with a lead: the mapping starts at the
+    /// address stored in the word before its header.
+    pub const fn big_with_lead() -> Self {
+        Flags(Self::PATTERN | Self::IN_USE | Self::BIG | Self::LEAD)
+    }
+
+    /// The same flags, marked in use (whether it starts a run is kept).
+    pub const fn marked_in_use(self) -> Self {
+        Flags(self.0 | Self::IN_USE)
+    }
+
+    /// The same flags, marked free (whether it starts a run is kept).
+    pub const fn marked_free(self) -> Self {
+        Flags(self.0 & !Self::IN_USE)
+    }
+
+    /// True if the check pattern is intact: this looks like one of our headers.
+    pub const fn is_valid(self) -> bool {
+        self.0 & Self::PATTERN_MASK == Self::PATTERN
+    }
+
+    pub const fn is_in_use(self) -> bool {
+        self.0 & Self::IN_USE != 0
+    }
+
+    /// True for the first chunk of a run: nothing before it may merge with it.
+    pub const fn starts_run(self) -> bool {
+        self.0 & Self::RUN_START != 0
+    }
+
+    /// True for a big chunk: `free` unmaps it instead of listing it.
+    pub const fn is_big(self) -> bool {
+        self.0 & Self::BIG != 0
+    }
+
+    /// True for a big chunk whose mapping starts before it (see [`Flags::big_with_lead`]).
+    pub const fn has_lead(self) -> bool {
+        self.0 & Self::LEAD != 0
+    }
+}
+
+/// The chunk size that serves a request of `size_bytes`: header plus
+/// payload, rounded up to 16, at least [`MIN_CHUNK_BYTES`]. `None` when the
+/// sum overflows (a request no heap can serve).
+pub const fn chunk_bytes_for(size_bytes: usize) -> Option<usize> {
+    let Some(with_header) = size_bytes.checked_add(HEADER_BYTES) else {
+        return None;
+    };
+    match align_up(with_header, ALIGN) {
+        Some(n) if n < MIN_CHUNK_BYTES => Some(MIN_CHUNK_BYTES),
+        other => other,
+    }
+}
+
+/// The pointer handed to the user for `chunk`: just past its header.
+///
+/// # Safety
+/// `[chunk, chunk + HEADER_BYTES)` lies inside one mapping.
+pub unsafe fn payload_of(chunk: NonNull<Header>) -> NonNull<u8> {
+    // SAFETY: the chunk holds at least its header, so one past the header is
+    // still inside (or one past the end of) the chunk's mapping.
+    unsafe { chunk.cast::<u8>().add(HEADER_BYTES) }
+}
+
+/// The chunk whose payload starts at `ptr`, checked: stops the program,
+/// naming the likely bug, when `ptr` cannot be a block this heap handed out
+/// (with [`misuse`], not a panic: see `misuse.rs`).
+///
+/// # Safety
+/// `[ptr - HEADER_BYTES, ptr)` is readable memory of the mapping `ptr`
+/// points into (true for every pointer `malloc` returned).
+pub unsafe fn chunk_of(ptr: NonNull<u8>) -> NonNull<Header> {
+    if !ptr.addr().get().is_multiple_of(ALIGN) {
+        misuse("free: a pointer that is not 16-byte aligned, so not one malloc returned");
+    }
+    // SAFETY: the caller promises the header in front of ptr is in the mapping.
+    let chunk = unsafe { ptr.sub(HEADER_BYTES) }.cast::<Header>();
+    // SAFETY: as above; the header is 16-byte aligned because ptr is.
+    let flags = unsafe { (*chunk.as_ptr()).flags };
+    if !flags.is_valid() {
+        misuse(
+            "free: no chunk header in front of the pointer: not a pointer malloc \
+             returned, or the header was overwritten (a write before the block?)",
+        );
+    }
+    if !flags.is_in_use() {
+        misuse("free: the block is already free: double free?");
+    }
+    chunk
+}
