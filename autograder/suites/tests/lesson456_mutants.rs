@@ -371,9 +371,9 @@ impl<S: PageSource> Mini<S> {
                 }
             }
         }
-        let merge_before = !self.has(Flaw::NoMerge)
-            && !self.has(Flaw::MergeAfterOnly)
-            && !(self.has(Flaw::MergeOnce) && merged_after);
+        let once_done = self.has(Flaw::MergeOnce) && merged_after;
+        let merge_before =
+            !(self.has(Flaw::NoMerge) || self.has(Flaw::MergeAfterOnly) || once_done);
         if merge_before && !self.is_run_start(b.addr) {
             if let Some(j) = self.free.iter().position(|f| f.end() == b.addr) {
                 let before = self.free.remove(j);
