@@ -46,8 +46,8 @@ use heaplab_kit::{align_up, ALIGN};
 pub struct Header {
     /// Bytes in the whole chunk, this header included; a multiple of 16.
     pub size_bytes: usize,
-    /// Whether the chunk is in use and whether it starts its run; also a
-    /// check word (see [`Flags`]).
+    /// Whether the chunk is in use, starts its run, or is big; also a check
+    /// word (see [`Flags`]).
     pub flags: Flags,
 }
 

@@ -61,9 +61,19 @@ impl FreeList {
             next != Some(chunk),
             "free: chunk {chunk:p} is on the free list already: double free?"
         );
+        if let Some(prev) = prev {
+            // SAFETY: prev is on the list, a free chunk in a mapped run.
+            let prev_bytes = unsafe { (*prev.as_ptr()).header.size_bytes };
+            assert!(
+                prev.addr().get() + prev_bytes <= chunk.addr().get(),
+                "free: chunk {chunk:p} lies inside free chunk {prev:p}: double free?"
+            );
+        }
         // SAFETY: the caller gives us the whole chunk, and it is at least
-        // MIN_CHUNK_BYTES, so its header and cell are ours to write.
-        unsafe { (*chunk.as_ptr()).header.flags = (*chunk.as_ptr()).header.flags.marked_free() };
+        // MIN_CHUNK_BYTES, so its header and cell are ours to read and write.
+        let flags = unsafe { (*chunk.as_ptr()).header.flags };
+        // SAFETY: as above.
+        unsafe { (*chunk.as_ptr()).header.flags = flags.marked_free() };
         // SAFETY: as above: the cell right after the header.
         unsafe { (*chunk.as_ptr()).next = next };
 
