@@ -1,19 +1,488 @@
-//! `grade batch DIR`: grades every submission folder under DIR.
+//! `grade batch DIR`: grades a class's submissions, one folder (or archive)
+//! each under DIR, into a CSV gradebook and one report per submission.
+//!
+//! Every submission is built into the same harness project and target
+//! folder, so the crates the harness links (the suites, proptest, libc...)
+//! are compiled once and only the student's crate and the harness binary are
+//! rebuilt per submission. Builds take turns (cargo locks the target folder
+//! anyway); a built harness is copied out, and its tests run while the next
+//! submission builds, `--jobs` submissions at a time. Nothing a submission
+//! does (no crate, a compile error, a crash, a hang) stops the batch: it gets
+//! a row saying so.
 
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
 
+use crate::compile::{self, Build, BuildOptions, Variant};
+use crate::course::{Course, Lesson, TestSpec};
+use crate::grade::DEFAULT_SEED;
+use crate::locate::find_crate;
+use crate::report::{self, Graded};
+use crate::runner::{self, outcome::Outcome, TestResult};
 use crate::Fatal;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A folder holding one folder per submission.
+    /// A folder with one submission per entry: a folder, or a .zip, .tar,
+    /// .tar.gz or .tgz archive, named after its student.
     pub dir: PathBuf,
+
+    /// The lesson graded (id, folder or number); by default the one whose
+    /// crate the submissions hold.
+    #[arg(long, value_name = "LESSON")]
+    pub lesson: Option<String>,
+
+    /// Submissions graded at once (default: the number of cores).
+    #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
+    /// Where the gradebook (grades.csv) and the reports go (default: DIR-grades).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Seed for every random choice of the suite: the same for every submission.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Build without touching the network (as cargo's --offline).
+    #[arg(long)]
+    pub offline: bool,
 }
 
-pub fn run(args: Args, _manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
-    Err(Fatal::new(format!(
-        "grade batch {}: not built yet",
-        args.dir.display()
-    )))
+/// How one submission ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Graded,
+    DidNotCompile,
+    /// Could not be graded at all (no crate, an unreadable archive, a kit bug).
+    Error,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Graded => "graded",
+            Status::DidNotCompile => "did_not_compile",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One line of the gradebook.
+struct Row {
+    submission: String,
+    status: Status,
+    score: u32,
+    /// Points earned per test name (absent: not graded).
+    earned: BTreeMap<String, u32>,
+    message: String,
+    elapsed: Duration,
+}
+
+/// One submission to grade.
+struct Submission {
+    name: String,
+    path: PathBuf,
+}
+
+/// `grade batch DIR [--lesson L] [--jobs N] [--out DIR]`: exit 0 when every
+/// submission was graded (whatever its score), 1 when some could not be,
+/// 2 when the batch itself could not run.
+pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
+    let course = Course::locate(manifest)?;
+    if !args.dir.is_dir() {
+        return Err(Fatal::new(format!(
+            "{}: no such folder (give the folder holding one folder or archive per submission)",
+            args.dir.display()
+        )));
+    }
+    let out = args.out.clone().unwrap_or_else(|| {
+        let name = args
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        args.dir
+            .with_file_name(format!("{}-grades", name.unwrap_or_else(|| "batch".into())))
+    });
+    let reports = out.join("reports");
+    let work = out.join(".work");
+    for d in [&reports, &work] {
+        std::fs::create_dir_all(d)
+            .map_err(|e| Fatal::new(format!("cannot create {}: {e}", d.display())))?;
+    }
+    let submissions = collect(&args.dir, &work)?;
+    if submissions.is_empty() {
+        return Err(Fatal::new(format!(
+            "{} holds no submission",
+            args.dir.display()
+        )));
+    }
+    let lesson = match &args.lesson {
+        Some(name) => course.lesson(name)?,
+        None => infer_lesson(&course, &submissions)?,
+    };
+    if !lesson.has_harness() {
+        return Err(Fatal::new(format!("{} has no suite yet", lesson.id)));
+    }
+    let jobs = args
+        .jobs
+        .map(usize::from)
+        .unwrap_or_else(runner::default_jobs);
+    let ctx = Ctx {
+        course: &course,
+        lesson,
+        target: compile::target_dir(&course),
+        reports: &reports,
+        work: &work,
+        seed: args.seed.unwrap_or(DEFAULT_SEED),
+        offline: args.offline,
+        build_lock: Mutex::new(()),
+    };
+
+    let started = Instant::now();
+    eprintln!(
+        "grading {} submissions of {} ({}), {} at a time",
+        submissions.len(),
+        lesson.id,
+        lesson.title,
+        jobs.min(submissions.len())
+    );
+    let rows = grade_all(&ctx, &submissions, jobs);
+    let gradebook = out.join("grades.csv");
+    write_csv(&gradebook, lesson, &rows)?;
+    let _ = std::fs::remove_dir_all(&work);
+
+    let errors = rows.iter().filter(|r| r.status == Status::Error).count();
+    eprintln!(
+        "{} submissions in {:.1} s: {} graded, {} did not compile, {errors} could not be graded; gradebook {}",
+        rows.len(),
+        started.elapsed().as_secs_f64(),
+        rows.iter().filter(|r| r.status == Status::Graded).count(),
+        rows.iter().filter(|r| r.status == Status::DidNotCompile).count(),
+        gradebook.display()
+    );
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// What every worker shares.
+struct Ctx<'a> {
+    course: &'a Course,
+    lesson: &'a Lesson,
+    target: PathBuf,
+    reports: &'a Path,
+    work: &'a Path,
+    seed: u64,
+    offline: bool,
+    /// Held while a harness is generated, built and copied out: every
+    /// submission is built in the same project.
+    build_lock: Mutex<()>,
+}
+
+/// Grades every submission, `jobs` at a time, printing one progress line
+/// per finished submission; rows come back sorted by submission.
+fn grade_all(ctx: &Ctx, submissions: &[Submission], jobs: usize) -> Vec<Row> {
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<Row>();
+    let mut rows = Vec::new();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, submissions.len()) {
+            let tx = tx.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(sub) = submissions.get(i) else { break };
+                if tx.send(grade_guarded(ctx, sub)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for row in rx {
+            rows.push(row);
+            let row = rows.last().expect("just pushed");
+            let what = match row.status {
+                Status::Graded => String::new(),
+                Status::DidNotCompile => "  did not compile".to_string(),
+                Status::Error => format!("  could not grade: {}", first_line(&row.message)),
+            };
+            eprintln!(
+                "[{:>3}/{}] {:<24} {:>3}/{} {:>6.1} s{what}",
+                rows.len(),
+                submissions.len(),
+                row.submission,
+                row.score,
+                ctx.lesson.max_points(),
+                row.elapsed.as_secs_f64()
+            );
+        }
+    });
+    rows.sort_by(|a, b| a.submission.cmp(&b.submission));
+    rows
+}
+
+/// Grades one submission; a grader bug (a panic) becomes an error row.
+fn grade_guarded(ctx: &Ctx, sub: &Submission) -> Row {
+    let started = Instant::now();
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| grade_one(ctx, sub)));
+    let (status, score, earned, message) = match outcome {
+        Ok(Ok(graded)) => graded,
+        Ok(Err(fatal)) => (Status::Error, 0, BTreeMap::new(), fatal.message),
+        Err(_) => (
+            Status::Error,
+            0,
+            BTreeMap::new(),
+            "the grader panicked on this submission (a grader bug; see the message above)"
+                .to_string(),
+        ),
+    };
+    if status == Status::Error {
+        let path = ctx.reports.join(format!("{}.txt", sub.name));
+        let _ = std::fs::write(
+            path,
+            format!("{}: could not be graded: {message}\n", sub.name),
+        );
+    }
+    Row {
+        submission: sub.name.clone(),
+        status,
+        score,
+        earned,
+        message,
+        elapsed: started.elapsed(),
+    }
+}
+
+type Graded1 = (Status, u32, BTreeMap<String, u32>, String);
+
+fn grade_one(ctx: &Ctx, sub: &Submission) -> Result<Graded1, Fatal> {
+    let lesson = ctx.lesson;
+    let crate_dir = find_crate(&sub.path, lesson).map_err(Fatal::new)?;
+    let crate_dir = std::fs::canonicalize(&crate_dir).unwrap_or(crate_dir);
+    let variant = Variant::Submission(crate_dir.clone());
+    let tests: Vec<&TestSpec> = lesson.tests.iter().collect();
+
+    let build = {
+        let _turn = ctx.build_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let options = BuildOptions {
+            offline: ctx.offline,
+            color: false,
+        };
+        match compile::build(ctx.course, lesson, &variant, &ctx.target, &options)? {
+            // The next build overwrites the binary: run a copy of it.
+            Build::Built(harness) => {
+                let exe = ctx.work.join(format!("{}.harness", sub.name));
+                Build::Built(harness.copy_to(&exe)?)
+            }
+            not_built => not_built,
+        }
+    };
+
+    let mut graded = Graded {
+        lesson,
+        variant: variant.clone(),
+        crate_shown: sub.name.clone(),
+        seed: ctx.seed,
+        results: Vec::new(),
+        compile_errors: None,
+        replay_base: format!(
+            "cargo grade {} --include-hidden --submission {}",
+            lesson.id,
+            report::shell_quote(&crate_dir.to_string_lossy())
+        ),
+        all_names: lesson.tests.iter().map(|t| t.name.clone()).collect(),
+        elapsed: Duration::ZERO,
+    };
+    let started = Instant::now();
+    let status = match build {
+        Build::DidNotCompile(errors) => {
+            let plain = anstream::adapter::strip_str(&errors).to_string();
+            graded.compile_errors = Some(plain.clone());
+            graded.results = tests
+                .iter()
+                .map(|spec| {
+                    TestResult::without_run(
+                        spec,
+                        Outcome::DidNotCompile {
+                            errors: plain.clone(),
+                        },
+                    )
+                })
+                .collect();
+            Status::DidNotCompile
+        }
+        Build::Built(harness) => {
+            let mut results = Vec::new();
+            // One test at a time: --jobs bounds the test processes of the batch.
+            let run = runner::run_all(ctx.course, &harness, &tests, ctx.seed, 1, |_, r| {
+                results.push(r)
+            });
+            let _ = std::fs::remove_file(&harness.exe);
+            run?;
+            graded.results = results;
+            Status::Graded
+        }
+    };
+    graded.elapsed = started.elapsed();
+
+    let write = |ext: &str, text: String| {
+        let path = ctx.reports.join(format!("{}.{ext}", sub.name));
+        std::fs::write(&path, text)
+            .map_err(|e| Fatal::new(format!("cannot write {}: {e}", path.display())))
+    };
+    write("json", report::json::render(&graded))?;
+    write("txt", report::autolab::summary(&graded))?;
+    let earned = graded
+        .results
+        .iter()
+        .map(|r| (r.spec.name.clone(), r.earned))
+        .collect();
+    Ok((status, graded.score(), earned, String::new()))
+}
+
+/// The submissions under `dir`, sorted by name: folders as they are,
+/// archives unpacked into `work`. Hidden entries are skipped.
+fn collect(dir: &Path, work: &Path) -> Result<Vec<Submission>, Fatal> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Fatal::new(format!("cannot read {}: {e}", dir.display())))?;
+    let mut subs = Vec::new();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if file_name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            subs.push(Submission {
+                name: file_name,
+                path,
+            });
+            continue;
+        }
+        let Some((name, kind)) = archive_kind(&file_name) else {
+            eprintln!("skipping {}: not a folder or an archive", path.display());
+            continue;
+        };
+        let into = work.join("unpacked").join(name);
+        let _ = std::fs::remove_dir_all(&into);
+        // An archive that cannot be unpacked still gets its row (no crate).
+        if let Err(e) = unpack(&path, kind, &into) {
+            eprintln!("{}: cannot unpack: {e}", path.display());
+        }
+        subs.push(Submission {
+            name: name.to_string(),
+            path: into,
+        });
+    }
+    subs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(subs)
+}
+
+#[derive(Clone, Copy)]
+enum Archive {
+    Zip,
+    Tar,
+    TarGz,
+}
+
+fn archive_kind(file_name: &str) -> Option<(&str, Archive)> {
+    for (suffix, kind) in [
+        (".tar.gz", Archive::TarGz),
+        (".tgz", Archive::TarGz),
+        (".tar", Archive::Tar),
+        (".zip", Archive::Zip),
+    ] {
+        if let Some(name) = file_name.strip_suffix(suffix) {
+            return Some((name, kind));
+        }
+    }
+    None
+}
+
+/// Unpacks an archive; `tar` and `zip` refuse entries that would land
+/// outside `into`.
+fn unpack(path: &Path, kind: Archive, into: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(into)?;
+    let file = std::fs::File::open(path)?;
+    match kind {
+        Archive::Tar => tar::Archive::new(file).unpack(into),
+        Archive::TarGz => tar::Archive::new(flate2::read::GzDecoder::new(file)).unpack(into),
+        Archive::Zip => zip::ZipArchive::new(file)
+            .and_then(|mut z| z.extract(into))
+            .map_err(std::io::Error::other),
+    }
+}
+
+/// The lesson whose crate (package `lessonN`) the first submission that has
+/// one holds.
+fn infer_lesson<'a>(course: &'a Course, subs: &[Submission]) -> Result<&'a Lesson, Fatal> {
+    for sub in subs {
+        for lesson in &course.manifest.lessons {
+            if let Ok(found) = find_crate(&sub.path, lesson) {
+                if package_name(&found).as_deref() == Some(lesson.id.as_str()) {
+                    eprintln!(
+                        "grading {} (found in {}; --lesson picks another)",
+                        lesson.id, sub.name
+                    );
+                    return Ok(lesson);
+                }
+            }
+        }
+    }
+    Err(Fatal::new(
+        "cannot tell which lesson these submissions are: no Cargo.toml names a lesson's package; pass --lesson",
+    ))
+}
+
+fn package_name(dir: &Path) -> Option<String> {
+    let mut text = String::new();
+    std::fs::File::open(dir.join("Cargo.toml"))
+        .ok()?
+        .read_to_string(&mut text)
+        .ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    Some(table.get("package")?.get("name")?.as_str()?.to_string())
+}
+
+/// `grades.csv`: submission, lesson, status, score, max, one column per test
+/// (points earned, empty when not graded), message.
+fn write_csv(path: &Path, lesson: &Lesson, rows: &[Row]) -> Result<(), Fatal> {
+    let fail = |e: csv::Error| Fatal::new(format!("cannot write {}: {e}", path.display()));
+    let mut w = csv::Writer::from_path(path).map_err(fail)?;
+    let mut header = vec!["submission", "lesson", "status", "score", "max"];
+    header.extend(lesson.tests.iter().map(|t| t.name.as_str()));
+    header.push("message");
+    w.write_record(&header).map_err(fail)?;
+    for row in rows {
+        let mut record = vec![
+            row.submission.clone(),
+            lesson.id.clone(),
+            row.status.as_str().to_string(),
+            row.score.to_string(),
+            lesson.max_points().to_string(),
+        ];
+        record.extend(lesson.tests.iter().map(|t| {
+            row.earned
+                .get(&t.name)
+                .map(u32::to_string)
+                .unwrap_or_default()
+        }));
+        record.push(first_line(&row.message).to_string());
+        w.write_record(&record).map_err(fail)?;
+    }
+    w.flush()
+        .map_err(|e| Fatal::new(format!("cannot write {}: {e}", path.display())))
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
 }

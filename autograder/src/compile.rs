@@ -60,6 +60,23 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// Copies the harness binary to `exe` and returns a harness running that
+    /// copy, free of the build lock: batch grading builds the next
+    /// submission in the same project while this copy's tests run.
+    pub fn copy_to(&self, exe: &Path) -> Result<Harness, Fatal> {
+        std::fs::copy(&self.exe, exe)
+            .map_err(|e| Fatal::new(format!("cannot copy the harness to {}: {e}", exe.display())))?;
+        let handle = std::fs::File::open(exe)
+            .map_err(|e| Fatal::new(format!("cannot open {}: {e}", exe.display())))?;
+        Ok(Harness {
+            exe: exe.to_path_buf(),
+            crate_dir: self.crate_dir.clone(),
+            shown_dir: self.shown_dir.clone(),
+            project_dir: self.project_dir.clone(),
+            _lock: handle,
+        })
+    }
+
     /// Turns a compiler path (`/abs/lessons/x/src/a.rs:4:9`, or `student/src/a.rs:4:9`
     /// for a submission) into one relative to the course or the submission.
     pub fn relative_location(&self, course_root: &Path, location: &str) -> String {

@@ -78,7 +78,7 @@ impl Files {
 /// grading, and the kit's own tests and benchmarks. Bundles leave it out and
 /// build the autograder without its `instructor` feature.
 const INSTRUCTOR_ONLY: &[&str] = &[
-    "autograder/src/stubs.rs",
+    "autograder/src/stubs",
     "autograder/src/package",
     "autograder/src/batch.rs",
     "autograder/tests",

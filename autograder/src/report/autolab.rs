@@ -7,16 +7,31 @@ use super::{failure_details, indent, Graded};
 use crate::runner::outcome::Outcome;
 
 pub fn render(graded: &Graded) -> String {
+    let mut scores = serde_json::Map::new();
+    for r in &graded.results {
+        scores.insert(r.spec.name.clone(), r.earned.into());
+    }
+    let mut out = summary(graded);
+    out.push_str(&serde_json::json!({ "scores": scores }).to_string());
+    out.push('\n');
+    out
+}
+
+/// The plain-text report: each test with its points, and why a failed one
+/// failed (a hidden test's details are withheld).
+pub fn summary(graded: &Graded) -> String {
     let mut out = format!(
         "heaplab {}: {} ({}), seed {}\n",
         graded.lesson.id, graded.lesson.title, graded.crate_shown, graded.seed
     );
     if let Some(errors) = &graded.compile_errors {
         out.push_str("did not compile; every test scores 0. The compiler said:\n");
-        out.push_str(&indent(&anstream::adapter::strip_str(errors).to_string(), "  "));
+        out.push_str(&indent(
+            &anstream::adapter::strip_str(errors).to_string(),
+            "  ",
+        ));
         out.push('\n');
     }
-    let mut scores = serde_json::Map::new();
     for r in &graded.results {
         out.push_str(&format!(
             "{:<5} {:>3}/{:<3} {} ({})\n",
@@ -35,10 +50,11 @@ pub fn render(graded: &Graded) -> String {
             out.push_str(&indent(&details, "      "));
             out.push('\n');
         }
-        scores.insert(r.spec.name.clone(), r.earned.into());
     }
-    out.push_str(&format!("Score: {}/{}\n", graded.score(), graded.max_score()));
-    out.push_str(&serde_json::json!({ "scores": scores }).to_string());
-    out.push('\n');
+    out.push_str(&format!(
+        "Score: {}/{}\n",
+        graded.score(),
+        graded.max_score()
+    ));
     out
 }

@@ -7,6 +7,7 @@ set -uo pipefail
 work="$(pwd)"
 tree="$work/heaplab"
 export PATH="$HOME/.cargo/bin:/usr/local/cargo/bin:$PATH" CARGO_NET_OFFLINE=true CARGO_TERM_COLOR=never
+export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=0
 export TMPDIR="$work/tmp"
 mkdir -p "$TMPDIR"
 unset CARGO_TARGET_DIR HEAPLAB_MANIFEST

@@ -15,6 +15,7 @@ if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
     curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain 1.95.0
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=0
 unset CARGO_TARGET_DIR
 
 cd "$source_dir/heaplab"

@@ -47,6 +47,9 @@ $ENV{TMPDIR} = "$work/tmp";
 $ENV{CARGO_HOME} = "$work/cargo-home";
 $ENV{CARGO_NET_OFFLINE} = 'true';
 $ENV{CARGO_TERM_COLOR} = 'never';
+# The home holds 512 MB: no incremental caches, no debug info.
+$ENV{CARGO_INCREMENTAL} = '0';
+$ENV{CARGO_PROFILE_DEV_DEBUG} = '0';
 delete $ENV{$_} for qw(CARGO_TARGET_DIR RUSTFLAGS CARGO_BUILD_RUSTFLAGS RUSTC_WRAPPER HEAPLAB_MANIFEST);
 # A toolchain installed the rustup way, as in the heaplab Dockerfile; `su -`
 # leaves it off PATH.
@@ -58,7 +61,11 @@ $ENV{RUSTUP_HOME} //= '/usr/local/rustup' if -d '/usr/local/rustup';
 chdir $tree or zero("no grader tree in $tree");
 my $log = `cargo build --offline --quiet -p heaplab-autograder --bin grade 2>&1`;
 $? == 0 or zero("the grader did not build (a problem with the grading image, not the submission):\n$log");
-my $grade = "$tree/target/debug/grade";
+# Only the binary is needed from that build: its dependencies leave room
+# in the home for the harness build.
+my $grade = "$work/grade";
+rename("$tree/target/debug/grade", $grade) or zero("the grader's binary is missing: $!");
+remove_tree("$tree/target/debug");
 
 my $crate = `"$grade" locate $LESSON "$home" 2>&1`;
 $? == 0 or zero($crate);
