@@ -181,7 +181,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
             trace.name,
             trace.ops.len()
         ));
-        let result = replay_in_child(
+        let mut result = replay_in_child(
             &harness.exe,
             &course.root,
             path,
@@ -190,6 +190,10 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
             &limits,
             lesson,
         )?;
+        if let Some(error) = result.error.as_mut() {
+            // `todo!()` and panic locations relative to the course, as grading shows them.
+            error.message = harness.relative_paths(&course.root, &error.message);
+        }
         progress(&format!("      {}", summary(&result)));
         results.push(result);
     }
@@ -277,7 +281,7 @@ fn read_traces(dir: &Path) -> Result<Vec<(PathBuf, rep::Trace)>, Fatal> {
             let path = std::fs::canonicalize(&path).unwrap_or(path);
             rep::read(&path)
                 .map(|t| (path, t))
-                .map_err(|e| Fatal::new(format!("{e}\n  fix the file, or {regenerate}")))
+                .map_err(|e| Fatal::new(format!("{e} (fix the file, or {regenerate})")))
         })
         .collect()
 }
