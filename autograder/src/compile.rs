@@ -116,10 +116,16 @@ impl Harness {
             format!("{}/", self.shown_dir)
         };
         out = out.replace(&crate_dir, &shown);
-        out = out.replace(&format!("{}/", self.project_dir.join("student").display()), "");
+        out = out.replace(
+            &format!("{}/", self.project_dir.join("student").display()),
+            "",
+        );
         out = out.replace(&format!("{}/", course_root.display()), "");
         // The suites crate may sit outside the course (a test course).
-        match find_up(course_root, "Cargo.lock").as_deref().and_then(Path::parent) {
+        match find_up(course_root, "Cargo.lock")
+            .as_deref()
+            .and_then(Path::parent)
+        {
             Some(ws) => out.replace(&format!("{}/", ws.display()), ""),
             None => out,
         }
@@ -182,7 +188,9 @@ pub fn build(
     target: &Path,
     opts: &BuildOptions,
 ) -> Result<Build, Fatal> {
-    let project = target.join("heaplab").join(format!("{}-{}", lesson.id, variant.slug()));
+    let project = target
+        .join("heaplab")
+        .join(format!("{}-{}", lesson.id, variant.slug()));
     let bin_name = format!("heaplab-{}-{}", lesson.id, variant.slug());
     let suites = canonical(&course.suites_dir(), "the suites crate")?;
     let lock = lock_project(&project, &lesson.id, variant)?;
@@ -190,11 +198,19 @@ pub fn build(
     let (crate_dir, package, shown_dir) = match variant {
         Variant::Student => {
             let dir = course.student_dir(lesson);
-            (canonical(&dir, "the lesson's student crate")?, lesson.package(), rel(course, &dir))
+            (
+                canonical(&dir, "the lesson's student crate")?,
+                lesson.package(),
+                rel(course, &dir),
+            )
         }
         Variant::Solution => {
             let dir = course.solution_dir(lesson);
-            (canonical(&dir, "the lesson's solution")?, lesson.solution_package(), rel(course, &dir))
+            (
+                canonical(&dir, "the lesson's solution")?,
+                lesson.solution_package(),
+                rel(course, &dir),
+            )
         }
         Variant::Submission(src) => {
             let staged = project.join("student");
@@ -266,9 +282,12 @@ pub fn build(
     if opts.offline {
         cmd.arg("--offline");
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| Fatal::new(format!("cannot run cargo ({}): {e}", cargo().to_string_lossy())))?;
+    let mut child = cmd.spawn().map_err(|e| {
+        Fatal::new(format!(
+            "cannot run cargo ({}): {e}",
+            cargo().to_string_lossy()
+        ))
+    })?;
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let err_thread = std::thread::spawn(move || {
         let mut s = Vec::new();
@@ -400,7 +419,10 @@ fn trim_errors(errors: &[String]) -> String {
         out.push('\n');
     }
     if real.len() > MAX_ERRORS {
-        out.push_str(&format!("... and {} more errors\n", real.len() - MAX_ERRORS));
+        out.push_str(&format!(
+            "... and {} more errors\n",
+            real.len() - MAX_ERRORS
+        ));
     }
     out.trim_end().to_string()
 }
@@ -420,7 +442,10 @@ fn lock_project(project: &Path, id: &str, variant: &Variant) -> Result<std::fs::
     match file.try_lock() {
         Ok(()) => return Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!("waiting for another grade of {id} ({}) to finish …", variant.slug());
+            eprintln!(
+                "waiting for another grade of {id} ({}) to finish …",
+                variant.slug()
+            );
         }
         Err(std::fs::TryLockError::Error(e)) => {
             return Err(Fatal::new(format!("cannot lock {}: {e}", path.display())));
@@ -433,16 +458,29 @@ fn lock_project(project: &Path, id: &str, variant: &Variant) -> Result<std::fs::
 
 /// Copies a submission's `src/` and the grader's own `Cargo.toml` of the
 /// lesson (path dependencies made absolute) to `staged`.
-fn stage_submission(course: &Course, lesson: &Lesson, src: &Path, staged: &Path) -> Result<(), Fatal> {
+fn stage_submission(
+    course: &Course,
+    lesson: &Lesson,
+    src: &Path,
+    staged: &Path,
+) -> Result<(), Fatal> {
     let given = course.student_dir(lesson);
     let given = canonical(&given, "the lesson's student crate")?;
-    let text = std::fs::read_to_string(given.join("Cargo.toml"))
-        .map_err(|e| Fatal::new(format!("cannot read {}: {e}", given.join("Cargo.toml").display())))?;
+    let text = std::fs::read_to_string(given.join("Cargo.toml")).map_err(|e| {
+        Fatal::new(format!(
+            "cannot read {}: {e}",
+            given.join("Cargo.toml").display()
+        ))
+    })?;
     let mut table: toml::Table = toml::from_str(&text)
         .map_err(|e| Fatal::new(format!("{}: {e}", given.join("Cargo.toml").display())))?;
     absolutize_paths(&mut table, &given);
-    let mut out = String::from("# The grader's copy of this lesson's Cargo.toml (the grader's files win).\n");
-    out.push_str(&toml::to_string(&table).map_err(|e| Fatal::new(format!("cannot write Cargo.toml: {e}")))?);
+    let mut out =
+        String::from("# The grader's copy of this lesson's Cargo.toml (the grader's files win).\n");
+    out.push_str(
+        &toml::to_string(&table)
+            .map_err(|e| Fatal::new(format!("cannot write Cargo.toml: {e}")))?,
+    );
     write_if_changed(&staged.join("Cargo.toml"), out.as_bytes())?;
     sync_dir(&src.join("src"), &staged.join("src"))
 }
@@ -450,7 +488,9 @@ fn stage_submission(course: &Course, lesson: &Lesson, src: &Path, staged: &Path)
 /// Rewrites every `path = "..."` of a dependency table relative to `base`.
 fn absolutize_paths(table: &mut toml::Table, base: &Path) {
     for (key, value) in table.iter_mut() {
-        let toml::Value::Table(inner) = value else { continue };
+        let toml::Value::Table(inner) = value else {
+            continue;
+        };
         if key.ends_with("dependencies") {
             for (_, dep) in inner.iter_mut() {
                 if let toml::Value::Table(dep) = dep {
@@ -479,7 +519,8 @@ fn sync_dir(from: &Path, to: &Path) -> Result<(), Fatal> {
         .map_err(|e| Fatal::new(format!("cannot read {}: {e}", from.display())))?;
     let mut keep = std::collections::HashSet::new();
     for entry in entries {
-        let entry = entry.map_err(|e| Fatal::new(format!("cannot read {}: {e}", from.display())))?;
+        let entry =
+            entry.map_err(|e| Fatal::new(format!("cannot read {}: {e}", from.display())))?;
         let kind = entry
             .file_type()
             .map_err(|e| Fatal::new(format!("cannot read {}: {e}", entry.path().display())))?;
@@ -518,9 +559,12 @@ fn sync_lock(course: &Course, project: &Path) -> Result<(), Fatal> {
     let Some(lock) = find_up(&course.root, "Cargo.lock") else {
         return Ok(());
     };
-    let bytes = std::fs::read(&lock).map_err(|e| Fatal::new(format!("cannot read {}: {e}", lock.display())))?;
+    let bytes = std::fs::read(&lock)
+        .map_err(|e| Fatal::new(format!("cannot read {}: {e}", lock.display())))?;
     let stamp = project.join(".workspace-Cargo.lock");
-    if std::fs::read(&stamp).ok().as_deref() != Some(&bytes[..]) || !project.join("Cargo.lock").exists() {
+    if std::fs::read(&stamp).ok().as_deref() != Some(&bytes[..])
+        || !project.join("Cargo.lock").exists()
+    {
         write_if_changed(&project.join("Cargo.lock"), &bytes)?;
         write_if_changed(&stamp, &bytes)?;
     }
@@ -571,7 +615,8 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), Fatal> {
         return Ok(());
     }
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Fatal::new(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Fatal::new(format!("cannot create {}: {e}", dir.display())))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| Fatal::new(format!("cannot write in {}: {e}", dir.display())))?;
     std::io::Write::write_all(&mut tmp, bytes)
@@ -582,7 +627,12 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), Fatal> {
 }
 
 fn canonical(path: &Path, what: &str) -> Result<PathBuf, Fatal> {
-    std::fs::canonicalize(path).map_err(|_| Fatal::new(format!("{what} is missing: {} does not exist", path.display())))
+    std::fs::canonicalize(path).map_err(|_| {
+        Fatal::new(format!(
+            "{what} is missing: {} does not exist",
+            path.display()
+        ))
+    })
 }
 
 fn rel(course: &Course, path: &Path) -> String {

@@ -99,7 +99,9 @@ impl Course {
             None => match std::env::var_os(MANIFEST_ENV) {
                 Some(p) if !p.is_empty() => PathBuf::from(p),
                 _ => find_upwards().unwrap_or_else(|| {
-                    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(MANIFEST)
+                    Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("..")
+                        .join(MANIFEST)
                 }),
             },
         };
@@ -123,7 +125,10 @@ impl Course {
                     format!(" (line {line})")
                 })
                 .unwrap_or_default();
-            Fatal::new(format!("{} is not a valid course manifest{span}: {first}", path.display()))
+            Fatal::new(format!(
+                "{} is not a valid course manifest{span}: {first}",
+                path.display()
+            ))
         })?;
         let manifest_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let root = manifest_path
@@ -198,7 +203,11 @@ impl Course {
     }
 
     pub fn lesson_ids(&self) -> Vec<&str> {
-        self.manifest.lessons.iter().map(|l| l.id.as_str()).collect()
+        self.manifest
+            .lessons
+            .iter()
+            .map(|l| l.id.as_str())
+            .collect()
     }
 
     /// `lessons/<dir>`: the student's crate.
@@ -225,7 +234,8 @@ impl Course {
         Limits {
             timeout: Duration::from_secs_f64(test.timeout.unwrap_or(d.timeout)),
             memory_bytes: d.memory_mib.saturating_mul(1 << 20),
-            output_bytes: usize::try_from(d.output_kib.saturating_mul(1 << 10)).unwrap_or(usize::MAX),
+            output_bytes: usize::try_from(d.output_kib.saturating_mul(1 << 10))
+                .unwrap_or(usize::MAX),
         }
     }
 }

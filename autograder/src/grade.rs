@@ -119,8 +119,12 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
         announce_hidden(lesson);
     }
     let seed = args.seed.unwrap_or(DEFAULT_SEED);
-    let jobs = args.jobs.map(usize::from).unwrap_or_else(runner::default_jobs);
-    let color_err = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
+    let jobs = args
+        .jobs
+        .map(usize::from)
+        .unwrap_or_else(runner::default_jobs);
+    let color_err =
+        anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
     let crate_shown = match &variant {
         Variant::Student => format!("lessons/{}", lesson.dir),
         Variant::Solution => format!("solutions/{}", lesson.dir),
@@ -149,7 +153,11 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
         results: Vec::new(),
         compile_errors: None,
         replay_base: replay_base(&course, lesson, &variant, manifest)
-            + if args.include_hidden { " --include-hidden" } else { "" },
+            + if args.include_hidden {
+                " --include-hidden"
+            } else {
+                ""
+            },
         all_names: lesson.tests.iter().map(|t| t.name.clone()).collect(),
         elapsed: Default::default(),
     };
@@ -163,10 +171,18 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
                 h.header(&lesson.id, &lesson.title, &crate_shown, tests.len(), seed);
                 h.compile_errors(&lesson.id, &errors);
             } else {
-                progress(&format!("{} did not compile; every test scores 0", lesson.id));
+                progress(&format!(
+                    "{} did not compile; every test scores 0",
+                    lesson.id
+                ));
             }
             for spec in &tests {
-                let r = TestResult::without_run(spec, Outcome::DidNotCompile { errors: plain.clone() });
+                let r = TestResult::without_run(
+                    spec,
+                    Outcome::DidNotCompile {
+                        errors: plain.clone(),
+                    },
+                );
                 if let Some(h) = human.as_mut() {
                     h.test(&graded, &r);
                 }
@@ -179,7 +195,11 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
             if let Some(h) = human.as_mut() {
                 h.header(&lesson.id, &lesson.title, &crate_shown, tests.len(), seed);
             } else {
-                progress(&format!("running {} tests, {} at a time", tests.len(), jobs.min(tests.len())));
+                progress(&format!(
+                    "running {} tests, {} at a time",
+                    tests.len(),
+                    jobs.min(tests.len())
+                ));
             }
             let total = tests.len();
             let mut results = Vec::new();
@@ -219,7 +239,12 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
                 }
                 std::fs::write(path, text)
                     .map_err(|e| Fatal::new(format!("cannot write {}: {e}", path.display())))?;
-                progress(&format!("Score: {}/{} (report in {})", graded.score(), graded.max_score(), path.display()));
+                progress(&format!(
+                    "Score: {}/{} (report in {})",
+                    graded.score(),
+                    graded.max_score(),
+                    path.display()
+                ));
             }
             None => {
                 let mut out = std::io::stdout().lock();
@@ -282,7 +307,10 @@ fn variant(course: &Course, lesson: &Lesson, args: &Args) -> Result<Variant, Fat
 /// The manifest's tests, filtered by `--test`.
 fn select<'a>(lesson: &'a Lesson, args: &Args) -> Result<Vec<&'a TestSpec>, Fatal> {
     if lesson.tests.is_empty() {
-        return Err(Fatal::new(format!("{} lists no tests in course.toml", lesson.id)));
+        return Err(Fatal::new(format!(
+            "{} lists no tests in course.toml",
+            lesson.id
+        )));
     }
     let tests: Vec<&TestSpec> = lesson
         .tests
@@ -341,7 +369,10 @@ fn check_listed(lesson: &Lesson, listed: &[String]) -> Result<(), Fatal> {
             listed.join(", ")
         )));
     }
-    for extra in listed.iter().filter(|l| !lesson.tests.iter().any(|t| &t.name == *l)) {
+    for extra in listed
+        .iter()
+        .filter(|l| !lesson.tests.iter().any(|t| &t.name == *l))
+    {
         progress(&format!(
             "warning: the {} suite has a test `{extra}` that course.toml does not list; it is not graded",
             lesson.id
@@ -351,13 +382,21 @@ fn check_listed(lesson: &Lesson, listed: &[String]) -> Result<(), Fatal> {
 }
 
 /// `cargo grade lesson4 [--solution | --submission DIR] [--manifest PATH]`.
-fn replay_base(course: &Course, lesson: &Lesson, variant: &Variant, manifest: Option<&Path>) -> String {
+fn replay_base(
+    course: &Course,
+    lesson: &Lesson,
+    variant: &Variant,
+    manifest: Option<&Path>,
+) -> String {
     let mut cmd = format!("cargo grade {}", lesson.id);
     match variant {
         Variant::Student => {}
         Variant::Solution => cmd.push_str(" --solution"),
         Variant::Submission(dir) => {
-            cmd.push_str(&format!(" --submission {}", shell_quote(&dir.to_string_lossy())));
+            cmd.push_str(&format!(
+                " --submission {}",
+                shell_quote(&dir.to_string_lossy())
+            ));
         }
     }
     if manifest.is_some() {

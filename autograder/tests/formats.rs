@@ -43,9 +43,13 @@ fn inkfish_score(tap: &str) -> (u32, u32) {
     let mut tests = Vec::new();
     for line in tap.lines() {
         if let Some(n) = line.strip_prefix("1..") {
-            plans.push(n.parse::<u32>().unwrap_or_else(|_| panic!("bad plan line {line:?}")));
+            plans.push(
+                n.parse::<u32>()
+                    .unwrap_or_else(|_| panic!("bad plan line {line:?}")),
+            );
         } else if line.starts_with("ok") || line.starts_with("not") {
-            let parsed = tap_test_line(line).unwrap_or_else(|| panic!("line {line:?} starts with ok/not but is no test line"));
+            let parsed = tap_test_line(line)
+                .unwrap_or_else(|| panic!("line {line:?} starts with ok/not but is no test line"));
             tests.push(parsed);
         } else {
             assert!(
@@ -55,7 +59,11 @@ fn inkfish_score(tap: &str) -> (u32, u32) {
         }
     }
     assert_eq!(plans.len(), 1, "exactly one plan line");
-    assert_eq!(plans[0] as usize, tests.len(), "the plan counts every test line");
+    assert_eq!(
+        plans[0] as usize,
+        tests.len(),
+        "the plan counts every test line"
+    );
     for (i, (_, n, desc)) in tests.iter().enumerate() {
         assert_eq!(*n as usize, i + 1, "test points are numbered in order");
         assert!(!desc.is_empty(), "test point {n} has a description");
@@ -67,7 +75,10 @@ fn inkfish_score(tap: &str) -> (u32, u32) {
 #[test]
 fn the_parser_applies_inkfish_rules() {
     assert_eq!(tap_test_line("ok 1 - x"), Some((true, 1, "x".into())));
-    assert_eq!(tap_test_line("not ok 12 y z"), Some((false, 12, "y z".into())));
+    assert_eq!(
+        tap_test_line("not ok 12 y z"),
+        Some((false, 12, "y z".into()))
+    );
     assert_eq!(tap_test_line("ok 3"), None);
     assert_eq!(tap_test_line("okay"), None);
     let caught = std::panic::catch_unwind(|| inkfish_score("1..1\nok 1 - a\nnot a diagnostic\n"));
@@ -76,19 +87,32 @@ fn the_parser_applies_inkfish_rules() {
 
 #[test]
 fn tap_scores_the_weighted_points_under_inkfish_rules() {
-    let run = grade_fixture(&["misbehave", "--solution", "--include-hidden", "--format", "tap"]);
+    let run = grade_fixture(&[
+        "misbehave",
+        "--solution",
+        "--include-hidden",
+        "--format",
+        "tap",
+    ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let (passed, total) = inkfish_score(&run.stdout);
     // 8 of 20 points: a 3-point test is three TAP test points.
     assert_eq!((passed, total), (8, 20), "{}", run.stdout);
     // The fake TAP a test printed, and a failure message, are diagnostics.
-    assert!(run.stdout.contains("# expected 1 block, found 2"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("# expected 1 block, found 2"),
+        "{}",
+        run.stdout
+    );
     // Hidden tests keep their details out of the TAP output.
     assert!(run.stdout.contains("hidden test: details withheld"));
     assert!(!run.stdout.contains("trying to fake a pass"));
     // Progress on stderr cannot be read as TAP either.
     for line in run.stderr.lines() {
-        assert!(!line.starts_with("ok") && !line.starts_with("not"), "{line:?}");
+        assert!(
+            !line.starts_with("ok") && !line.starts_with("not"),
+            "{line:?}"
+        );
     }
 }
 
@@ -96,8 +120,17 @@ fn tap_scores_the_weighted_points_under_inkfish_rules() {
 fn tap_of_a_stub_and_of_a_full_pass() {
     let stub = grade_fixture(&["misbehave", "--test", "answer", "--format", "tap"]);
     assert_eq!(inkfish_score(&stub.stdout), (0, 3));
-    assert!(stub.stdout.contains("# not implemented yet: reached todo!() at lessons/misbehave/src/lib.rs:6:5"));
-    let pass = grade_fixture(&["misbehave", "--solution", "--test", "answer", "--format", "tap"]);
+    assert!(stub
+        .stdout
+        .contains("# not implemented yet: reached todo!() at lessons/misbehave/src/lib.rs:6:5"));
+    let pass = grade_fixture(&[
+        "misbehave",
+        "--solution",
+        "--test",
+        "answer",
+        "--format",
+        "tap",
+    ]);
     assert_eq!(pass.code, 0);
     assert_eq!(inkfish_score(&pass.stdout), (3, 3));
 }
@@ -129,7 +162,10 @@ fn gradescope_results_have_the_fields_the_spec_requires() {
     for t in tests {
         assert!(t["name"].is_string(), "{t}");
         assert!(t["output"].is_string(), "{t}");
-        let (score, max) = (t["score"].as_f64().unwrap(), t["max_score"].as_f64().unwrap());
+        let (score, max) = (
+            t["score"].as_f64().unwrap(),
+            t["max_score"].as_f64().unwrap(),
+        );
         assert!(score <= max);
         sum += score;
         let status = t["status"].as_str().unwrap();
@@ -139,18 +175,30 @@ fn gradescope_results_have_the_fields_the_spec_requires() {
         assert!(["visible", "hidden", "after_due_date", "after_published"].contains(&vis));
     }
     assert_eq!(sum, r["score"].as_f64().unwrap());
-    let hidden = tests.iter().find(|t| t["name"].as_str().unwrap().contains("fake_result_line")).unwrap();
+    let hidden = tests
+        .iter()
+        .find(|t| t["name"].as_str().unwrap().contains("fake_result_line"))
+        .unwrap();
     assert_eq!(hidden["visibility"], "after_published");
 }
 
 #[test]
 fn grading_twice_gives_identical_reports() {
-    let args = ["misbehave", "--solution", "--include-hidden", "--seed", "99"];
+    let args = [
+        "misbehave",
+        "--solution",
+        "--include-hidden",
+        "--seed",
+        "99",
+    ];
     let first = grade_fixture(&args);
     let second = grade_fixture(&args);
     assert_eq!(first.code, second.code);
     assert!(first.stdout.contains("Score: 8/20"), "{}", first.stdout);
-    assert_eq!(first.stdout, second.stdout, "the human report is the same twice");
+    assert_eq!(
+        first.stdout, second.stdout,
+        "the human report is the same twice"
+    );
 
     let json = |args: &[&str]| {
         let mut all = args.to_vec();

@@ -23,7 +23,11 @@ fn submission(lib_rs: &str) -> tempfile::TempDir {
 }
 
 fn one_line_error(run: &common::Graded) -> String {
-    assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 2,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one clear line, got:\n{}", run.stderr);
     assert!(!run.stderr.contains("panicked"));
@@ -47,15 +51,27 @@ fn no_lesson_at_all_says_how_to_name_one() {
 
 #[test]
 fn a_bad_submission_folder_is_one_line_and_exit_2() {
-    let line = one_line_error(&grade_fixture(&["misbehave", "--submission", "/no/such/folder"]));
+    let line = one_line_error(&grade_fixture(&[
+        "misbehave",
+        "--submission",
+        "/no/such/folder",
+    ]));
     assert!(line.contains("no such folder"), "{line}");
 
     let empty = tempfile::tempdir().unwrap();
-    let line = one_line_error(&grade_fixture(&["misbehave", "--submission", empty.path().to_str().unwrap()]));
+    let line = one_line_error(&grade_fixture(&[
+        "misbehave",
+        "--submission",
+        empty.path().to_str().unwrap(),
+    ]));
     assert!(line.contains("no Cargo.toml"), "{line}");
 
     std::fs::write(empty.path().join("Cargo.toml"), "").unwrap();
-    let line = one_line_error(&grade_fixture(&["misbehave", "--submission", empty.path().to_str().unwrap()]));
+    let line = one_line_error(&grade_fixture(&[
+        "misbehave",
+        "--submission",
+        empty.path().to_str().unwrap(),
+    ]));
     assert!(line.contains("no src/"), "{line}");
 }
 
@@ -74,8 +90,14 @@ fn other_bad_input_is_exit_2() {
 
 #[test]
 fn a_manifest_test_the_suite_lacks_is_a_kit_bug() {
-    let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture-course/missing-test.toml");
-    let run = grade(&["--manifest", broken.to_str().unwrap(), "misbehave", "--solution"]);
+    let broken =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture-course/missing-test.toml");
+    let run = grade(&[
+        "--manifest",
+        broken.to_str().unwrap(),
+        "misbehave",
+        "--solution",
+    ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("kit bug"), "{}", run.stderr);
     assert!(run.stderr.contains("no_such_test"), "{}", run.stderr);
@@ -110,10 +132,21 @@ fn a_submission_is_graded_with_the_graders_cargo_toml() {
     let r = run.json();
     assert_eq!(r["variant"], "submission");
     assert_eq!(r["score"], 3);
-    assert!(test(&r, "answer")["replay"].as_str().unwrap().contains("--submission"));
+    assert!(test(&r, "answer")["replay"]
+        .as_str()
+        .unwrap()
+        .contains("--submission"));
 
     let todo = submission("pub fn answer() -> u64 {\n    todo!()\n}\n");
-    let run = grade_fixture(&["misbehave", "--submission", todo.path().to_str().unwrap(), "--test", "answer", "--format", "json"]);
+    let run = grade_fixture(&[
+        "misbehave",
+        "--submission",
+        todo.path().to_str().unwrap(),
+        "--test",
+        "answer",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.json();
     let outcome = &test(&report, "answer")["outcome"];
@@ -124,7 +157,13 @@ fn a_submission_is_graded_with_the_graders_cargo_toml() {
 #[test]
 fn code_that_does_not_compile_scores_zero_with_the_errors() {
     let broken = submission("pub fn answer() -> u64 {\n    \"forty-two\"\n}\n");
-    let run = grade_fixture(&["misbehave", "--submission", broken.path().to_str().unwrap(), "--format", "json"]);
+    let run = grade_fixture(&[
+        "misbehave",
+        "--submission",
+        broken.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let r = run.json();
     assert_eq!(r["compiled"], false);
@@ -138,10 +177,20 @@ fn code_that_does_not_compile_scores_zero_with_the_errors() {
 
     // A crate that compiles but lacks what the suite calls fails the same way.
     let missing = submission("pub fn question() -> u64 {\n    6 * 9\n}\n");
-    let run = grade_fixture(&["misbehave", "--submission", missing.path().to_str().unwrap(), "--test", "passes"]);
+    let run = grade_fixture(&[
+        "misbehave",
+        "--submission",
+        missing.path().to_str().unwrap(),
+        "--test",
+        "passes",
+    ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stdout.contains("did not compile"), "{}", run.stdout);
-    assert!(run.stdout.contains("answer"), "the error names the missing item:\n{}", run.stdout);
+    assert!(
+        run.stdout.contains("answer"),
+        "the error names the missing item:\n{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("Score: 0/2"), "{}", run.stdout);
 }
 

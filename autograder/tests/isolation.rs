@@ -8,26 +8,54 @@ use common::{grade_fixture, test};
 use serde_json::Value;
 
 fn status(report: &Value, name: &str) -> String {
-    test(report, name)["outcome"]["status"].as_str().unwrap().to_string()
+    test(report, name)["outcome"]["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
 fn every_misbehaviour_is_a_failure_with_its_reason() {
-    let run = grade_fixture(&["misbehave", "--solution", "--include-hidden", "--format", "json"]);
-    assert_eq!(run.code, 1, "points were lost, so exit 1; stderr:\n{}", run.stderr);
+    let run = grade_fixture(&[
+        "misbehave",
+        "--solution",
+        "--include-hidden",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        run.code, 1,
+        "points were lost, so exit 1; stderr:\n{}",
+        run.stderr
+    );
     let r = run.json();
 
     // The well-behaved tests of the same run pass.
-    for name in ["passes", "answer", "chatty", "leaves_a_child", "runs_a_program"] {
+    for name in [
+        "passes",
+        "answer",
+        "chatty",
+        "leaves_a_child",
+        "runs_a_program",
+    ] {
         assert_eq!(status(&r, name), "passed", "{name}: {}", test(&r, name));
     }
 
     assert_eq!(status(&r, "fails"), "failed");
     let fails = &test(&r, "fails")["outcome"]["message"];
-    assert!(fails.as_str().unwrap().contains("expected 1 block, found 2"), "{fails}");
+    assert!(
+        fails
+            .as_str()
+            .unwrap()
+            .contains("expected 1 block, found 2"),
+        "{fails}"
+    );
 
     assert_eq!(status(&r, "panics"), "failed");
-    let panics = test(&r, "panics")["outcome"]["message"].as_str().unwrap().to_string();
+    let panics = test(&r, "panics")["outcome"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(panics.contains("index out of bounds"), "{panics}");
     assert!(
         panics.contains("autograder/suites/src/fixtures.rs:"),
@@ -65,7 +93,12 @@ fn every_misbehaviour_is_a_failure_with_its_reason() {
     // Scores: 2 + 3 + 1 + 1 + 1 of 20.
     assert_eq!(r["score"], 8);
     assert_eq!(r["max_score"], 20);
-    let sum: u64 = r["tests"].as_array().unwrap().iter().map(|t| t["score"].as_u64().unwrap()).sum();
+    let sum: u64 = r["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["score"].as_u64().unwrap())
+        .sum();
     assert_eq!(sum, 8);
 }
 
@@ -81,10 +114,22 @@ fn a_stub_reaching_todo_is_not_implemented_at_a_relative_location() {
 
 #[test]
 fn the_seed_reaches_the_tests() {
-    let run = grade_fixture(&["misbehave", "--solution", "--test", "seeded", "--seed", "7", "--format", "json"]);
+    let run = grade_fixture(&[
+        "misbehave",
+        "--solution",
+        "--test",
+        "seeded",
+        "--seed",
+        "7",
+        "--format",
+        "json",
+    ]);
     let r = run.json();
     assert_eq!(r["seed"], 7);
-    let message = test(&r, "seeded")["outcome"]["message"].as_str().unwrap().to_string();
+    let message = test(&r, "seeded")["outcome"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(message.contains("seed 7: malloc(7)"), "{message}");
     assert!(test(&r, "seeded")["replay"]
         .as_str()
@@ -94,10 +139,22 @@ fn the_seed_reaches_the_tests() {
 
 #[test]
 fn test_filter_runs_only_matching_tests() {
-    let run = grade_fixture(&["misbehave", "--solution", "--test", "pass", "--format", "json"]);
+    let run = grade_fixture(&[
+        "misbehave",
+        "--solution",
+        "--test",
+        "pass",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let r = run.json();
-    let names: Vec<&str> = r["tests"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = r["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["passes"]);
     assert_eq!(r["score"], r["max_score"]);
 }

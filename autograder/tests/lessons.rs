@@ -34,7 +34,12 @@ fn solutions_earn_full_marks_and_stubs_earn_nothing() {
     let mut problems = Vec::new();
     let mut checked = 0;
     for lesson in &manifest.lessons {
-        if !root().join("solutions").join(&lesson.dir).join("Cargo.toml").is_file() {
+        if !root()
+            .join("solutions")
+            .join(&lesson.dir)
+            .join("Cargo.toml")
+            .is_file()
+        {
             eprintln!("{}: no solution yet, not checked", lesson.id);
             continue;
         }

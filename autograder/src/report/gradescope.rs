@@ -43,14 +43,22 @@ pub fn render(graded: &Graded) -> String {
             name: format!("{} ({})", r.spec.title, r.spec.name),
             score: r.earned,
             max_score: r.spec.points,
-            status: if r.outcome.passed() { "passed" } else { "failed" },
+            status: if r.outcome.passed() {
+                "passed"
+            } else {
+                "failed"
+            },
             output: if r.outcome.passed() {
                 String::new()
             } else {
                 failure_details(graded, r, true)
             },
             // Hidden tests show only once the instructor publishes grades.
-            visibility: if r.spec.hidden { "after_published" } else { "visible" },
+            visibility: if r.spec.hidden {
+                "after_published"
+            } else {
+                "visible"
+            },
         })
         .collect();
     let results = Results {

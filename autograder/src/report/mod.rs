@@ -56,8 +56,7 @@ impl Graded<'_> {
 /// Quotes `s` for a POSIX shell when it needs it.
 pub fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-./:=,+@%".contains(c));
     if plain {
         s.to_string()
@@ -87,7 +86,11 @@ pub fn failure_details(graded: &Graded, r: &TestResult, with_replay: bool) -> St
         out.push(format!("hint: {}", r.spec.hint.trim()));
     }
     if with_replay && !matches!(r.outcome, Outcome::DidNotCompile { .. }) {
-        out.push(format!("seed {}; replay: {}", graded.seed, graded.replay(&r.spec.name)));
+        out.push(format!(
+            "seed {}; replay: {}",
+            graded.seed,
+            graded.replay(&r.spec.name)
+        ));
     }
     anstream::adapter::strip_str(&out.join("\n")).to_string()
 }

@@ -27,7 +27,11 @@ pub fn render(graded: &Graded) -> String {
         let k = r.spec.points;
         for i in 1..=k {
             n += 1;
-            let part = if k > 1 { format!(" [{i}/{k}]") } else { String::new() };
+            let part = if k > 1 {
+                format!(" [{i}/{k}]")
+            } else {
+                String::new()
+            };
             out.push_str(&format!(
                 "{} {n} - {}{part}\n",
                 if ok { "ok" } else { "not ok" },

@@ -286,7 +286,8 @@ fn above_fd4(fd: OwnedFd) -> std::io::Result<OwnedFd> {
 /// 128 bits from the OS's random source, as hex.
 fn random_token() -> std::io::Result<String> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(format!("no OS randomness: {e}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| std::io::Error::other(format!("no OS randomness: {e}")))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 

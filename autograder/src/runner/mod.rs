@@ -42,9 +42,15 @@ impl TestResult<'_> {
 
 /// The test names a harness knows (`harness --list`).
 pub fn list(harness: &Harness, limits: &Limits) -> Result<Vec<String>, Fatal> {
-    let scratch = tempfile::tempdir().map_err(|e| Fatal::new(format!("cannot make a scratch folder: {e}")))?;
-    let run = child::run(&harness.exe, &["--list".to_string()], limits, scratch.path())
-        .map_err(|e| Fatal::new(format!("cannot run {}: {e}", harness.exe.display())))?;
+    let scratch = tempfile::tempdir()
+        .map_err(|e| Fatal::new(format!("cannot make a scratch folder: {e}")))?;
+    let run = child::run(
+        &harness.exe,
+        &["--list".to_string()],
+        limits,
+        scratch.path(),
+    )
+    .map_err(|e| Fatal::new(format!("cannot run {}: {e}", harness.exe.display())))?;
     if run.exit != Exit::Code(0) {
         return Err(Fatal::new(format!(
             "the harness could not list its tests ({:?}); kit bug:\n{}",
@@ -103,7 +109,9 @@ pub fn run_all<'a>(
                 }
             }
             while shown < tests.len() {
-                let Some(r) = pending[shown].take() else { break };
+                let Some(r) = pending[shown].take() else {
+                    break;
+                };
                 done(shown, r);
                 shown += 1;
             }
@@ -115,11 +123,17 @@ pub fn run_all<'a>(
     })
 }
 
-fn run_one<'a>(course: &Course, harness: &Harness, spec: &'a TestSpec, seed: u64) -> Result<TestResult<'a>, Fatal> {
+fn run_one<'a>(
+    course: &Course,
+    harness: &Harness,
+    spec: &'a TestSpec,
+    seed: u64,
+) -> Result<TestResult<'a>, Fatal> {
     let limits = course.limits(spec);
     // Each test starts in an empty folder of its own, so files one test (or
     // a student's program) leaves behind cannot change another's result.
-    let scratch = tempfile::tempdir().map_err(|e| Fatal::new(format!("cannot make a scratch folder: {e}")))?;
+    let scratch = tempfile::tempdir()
+        .map_err(|e| Fatal::new(format!("cannot make a scratch folder: {e}")))?;
     let args = vec![
         "--run".to_string(),
         spec.name.clone(),
@@ -156,5 +170,7 @@ fn run_one<'a>(course: &Course, harness: &Harness, spec: &'a TestSpec, seed: u64
 
 /// How many tests run at once when `--jobs` is not given.
 pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }

@@ -11,21 +11,32 @@ use serde::{Deserialize, Serialize};
 pub enum Outcome {
     Passed,
     /// The suite's message: expected, found, the minimal sequence, a picture.
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
     /// The student's code reached `todo!()` at `location` (relative path).
-    NotImplemented { location: String },
+    NotImplemented {
+        location: String,
+    },
     /// Killed by a signal, named (`SIGSEGV`); `cause` when stderr tells more
     /// (`stack overflow`, `out of memory`).
-    Crashed { signal: String, cause: Option<String> },
+    Crashed {
+        signal: String,
+        cause: Option<String>,
+    },
     /// Still running after the timeout; killed.
     TimedOut {
         #[serde(serialize_with = "seconds")]
         after: Duration,
     },
     /// Exited (with `code`) without reporting a result.
-    ExitedEarly { code: i32 },
+    ExitedEarly {
+        code: i32,
+    },
     /// The crate under test does not compile: the compiler's errors.
-    DidNotCompile { errors: String },
+    DidNotCompile {
+        errors: String,
+    },
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -184,9 +195,18 @@ mod tests {
     fn a_result_needs_a_clean_exit() {
         let passed = || Some(Report::Passed);
         assert_eq!(classify(Exit::Code(0), passed(), ""), Outcome::Passed);
-        assert_eq!(classify(Exit::Code(3), passed(), ""), Outcome::ExitedEarly { code: 3 });
-        assert!(matches!(classify(Exit::Signal(libc::SIGSEGV), passed(), ""), Outcome::Crashed { .. }));
-        assert_eq!(classify(Exit::Code(0), None, "ok 1 - x"), Outcome::ExitedEarly { code: 0 });
+        assert_eq!(
+            classify(Exit::Code(3), passed(), ""),
+            Outcome::ExitedEarly { code: 3 }
+        );
+        assert!(matches!(
+            classify(Exit::Signal(libc::SIGSEGV), passed(), ""),
+            Outcome::Crashed { .. }
+        ));
+        assert_eq!(
+            classify(Exit::Code(0), None, "ok 1 - x"),
+            Outcome::ExitedEarly { code: 0 }
+        );
     }
 
     #[test]
@@ -203,7 +223,11 @@ mod tests {
                 cause: Some("stack overflow".into())
             }
         );
-        let oom = classify(Exit::Signal(libc::SIGABRT), None, "memory allocation of 4096 bytes failed\n");
+        let oom = classify(
+            Exit::Signal(libc::SIGABRT),
+            None,
+            "memory allocation of 4096 bytes failed\n",
+        );
         assert_eq!(oom.reason(), "crashed: out of memory (SIGABRT)");
         assert_eq!(signal_name(libc::SIGBUS), "SIGBUS");
         assert_eq!(signal_name(200), "signal 200");

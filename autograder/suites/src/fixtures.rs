@@ -20,11 +20,19 @@ pub fn suite(answer: fn() -> u64) -> Suite {
             42 => Ok(()),
             n => Err(format!("expected answer() == 42, found {n}")),
         }),
-        Test::new("fails", |_| Err("expected 1 block, found 2\n  malloc(16) -> a\n  free(a)".into())),
-        Test::new("panics", |_| panic!("index out of bounds: the len is 3 but the index is 7")),
+        Test::new("fails", |_| {
+            Err("expected 1 block, found 2\n  malloc(16) -> a\n  free(a)".into())
+        }),
+        Test::new("panics", |_| {
+            panic!("index out of bounds: the len is 3 but the index is 7")
+        }),
         Test::new("seeded", |ctx| {
             // Fails with a message that depends only on the seed.
-            Err(format!("counterexample for seed {}: malloc({})", ctx.seed, ctx.seed % 4096))
+            Err(format!(
+                "counterexample for seed {}: malloc({})",
+                ctx.seed,
+                ctx.seed % 4096
+            ))
         }),
         Test::new("segfault", |_| {
             let p = std::hint::black_box(std::ptr::null_mut::<u64>());
@@ -52,7 +60,10 @@ pub fn suite(answer: fn() -> u64) -> Suite {
         }),
         Test::new("fake_result_line", |_| {
             // A result line without the grader's token, on stdout and on fd 3.
-            let line = format!("{} 00000000000000000000000000000000 {{\"status\":\"passed\"}}\n", crate::harness::RESULT_TAG);
+            let line = format!(
+                "{} 00000000000000000000000000000000 {{\"status\":\"passed\"}}\n",
+                crate::harness::RESULT_TAG
+            );
             print!("{line}");
             // SAFETY: writes a few bytes to fd 3, which the grader opened for this process.
             unsafe { libc::write(crate::harness::RESULT_FD, line.as_ptr().cast(), line.len()) };

@@ -6,7 +6,8 @@
 //! ```text
 //! harness --list                      test names, one a line
 //! harness --run NAME --seed N         one test; the result goes to fd 3
-//! harness --all [--seed N]            every test in this process (Miri, debugging)
+//! harness --all [--seed N] [--test NAME]  every test (or those whose name
+//!                                     contains NAME) in this process (Miri, debugging)
 //! harness --as PROGRAM [ARGS...]      run one of the lesson's programs (lesson 1)
 //! ```
 //!
@@ -14,7 +15,9 @@
 //! read here before any student code runs; fd 3 takes one line,
 //! `HEAPLAB-RESULT <token> <json>`, written after the test returns. Whatever
 //! the student's code prints, or however it exits, it cannot produce that
-//! line without the token, so it cannot fake a pass.
+//! line without the token, so it cannot fake a pass. The grader counts the
+//! line only if the process then exits with code 0; a crash, a timeout or an
+//! early exit is graded by how the process ended (see docs/grading.md).
 
 use std::io::{Read, Write};
 use std::os::fd::FromRawFd;
@@ -132,8 +135,10 @@ pub fn main(suite: Suite) -> ExitCode {
                 eprintln!("harness: --run needs a test name");
                 return ExitCode::from(2);
             };
-            let seed = seed_arg(&args);
             let token = read_token();
+            let Some(seed) = seed_arg(&args) else {
+                return ExitCode::from(2);
+            };
             let Some(test) = suite.tests.iter().find(|t| t.name == name) else {
                 eprintln!("harness: no test named {name:?}");
                 return ExitCode::from(2);
@@ -143,9 +148,21 @@ pub fn main(suite: Suite) -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("--all") => {
-            let seed = seed_arg(&args);
+            let Some(seed) = seed_arg(&args) else {
+                return ExitCode::from(2);
+            };
+            // `--test NAME`: only the tests whose name contains NAME.
+            let only = args
+                .iter()
+                .position(|a| a == "--test")
+                .and_then(|i| args.get(i + 1));
+            let tests: Vec<&Test> = suite
+                .tests
+                .iter()
+                .filter(|t| only.is_none_or(|n| t.name.contains(n.as_str())))
+                .collect();
             let mut failed = 0;
-            for test in &suite.tests {
+            for test in &tests {
                 let report = run_one(test, seed);
                 match &report {
                     Report::Passed => println!("PASS {}", test.name),
@@ -159,7 +176,7 @@ pub fn main(suite: Suite) -> ExitCode {
                     }
                 }
             }
-            println!("{} passed, {failed} failed", suite.tests.len() - failed);
+            println!("{} passed, {failed} failed", tests.len() - failed);
             if failed == 0 {
                 ExitCode::SUCCESS
             } else {
@@ -167,23 +184,38 @@ pub fn main(suite: Suite) -> ExitCode {
             }
         }
         _ => {
-            eprintln!("usage: harness --list | --run NAME [--seed N] | --all [--seed N] | --as PROGRAM");
+            eprintln!(
+                "usage: harness --list | --run NAME [--seed N] | --all [--seed N] [--test NAME] | --as PROGRAM [ARGS...]"
+            );
             ExitCode::from(2)
         }
     }
 }
 
-fn seed_arg(args: &[String]) -> u64 {
-    args.iter()
-        .position(|a| a == "--seed")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_SEED)
+/// The `--seed N` argument, [`DEFAULT_SEED`] without one; `None` (after
+/// saying why) when N is not a number, rather than silently another seed.
+fn seed_arg(args: &[String]) -> Option<u64> {
+    let Some(i) = args.iter().position(|a| a == "--seed") else {
+        return Some(DEFAULT_SEED);
+    };
+    match args.get(i + 1).map(|s| s.parse::<u64>()) {
+        Some(Ok(seed)) => Some(seed),
+        _ => {
+            eprintln!(
+                "harness: --seed needs a whole number from 0 to {}",
+                u64::MAX
+            );
+            None
+        }
+    }
 }
 
 /// Runs one test in this process, catching panics and noticing `todo!()`.
 pub fn run_one(test: &Test, seed: u64) -> Report {
     install_panic_hook();
+    // Nothing from an earlier test of the same process (`--all`) carries over.
+    lock(&NOT_IMPLEMENTED).take();
+    lock(&LAST_PANIC).take();
     let ctx = Ctx { seed };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (test.run)(&ctx)));
     if let Some(location) = lock(&NOT_IMPLEMENTED).take() {
@@ -258,8 +290,13 @@ fn read_token() -> Option<String> {
 fn write_report(token: Option<&str>, report: &Report) {
     let json = serde_json::to_string(report).expect("a report always serializes");
     match token {
+        // The student's code may have closed RESULT_FD: then there is no
+        // result to send, and the grader counts the test as exited early.
+        // SAFETY: fcntl on a descriptor number only queries it.
+        Some(_) if unsafe { libc::fcntl(RESULT_FD, libc::F_GETFD) } == -1 => {}
         Some(token) => {
-            // SAFETY: the grader opened RESULT_FD for this process; it is written once, here.
+            // SAFETY: the grader opened RESULT_FD for this process (checked open
+            // just above); it is written once, here.
             let mut pipe = unsafe { std::fs::File::from_raw_fd(RESULT_FD) };
             let _ = writeln!(pipe, "{RESULT_TAG} {token} {json}");
         }

@@ -1,0 +1,57 @@
+# heaplab's everyday commands. `just` is optional: every recipe is one or two
+# cargo commands you can also type yourself (get just: `pip install rust-just`
+# or `cargo install just`).
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# List the recipes.
+default:
+    @just --list
+
+# Grade a lesson: `just grade lesson4`, `just grade lesson4 --solution --test first_fit`.
+grade lesson *args:
+    cargo grade {{lesson}} {{args}}
+
+# The kit's own tests (what CI runs).
+test:
+    cargo test --workspace
+
+# clippy (all targets, warnings are errors) and the rustfmt check, as CI runs them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Format the whole workspace.
+fmt:
+    cargo fmt --all
+
+# Regenerate the student stubs in lessons/ from the solutions' markers.
+stubs *args:
+    cargo run -q -p heaplab-autograder --bin grade -- stubs {{args}}
+
+# Package a lesson for Inkfish, Gradescope and Autolab (into dist/).
+package *args:
+    cargo run -q -p heaplab-autograder --bin grade -- package {{args}}
+
+# How long `cargo grade lesson1 --solution` takes, unchanged and after touching a file.
+bench:
+    cargo bench -p heaplab-autograder --bench grade_time
+
+# Run a lesson's suite in-process under Miri against its solution:
+# `just miri lesson4`, or one test: `just miri lesson4 --test first_fit`.
+miri lesson *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! cargo +nightly miri --version >/dev/null 2>&1 \
+        || ! rustup +nightly component list --installed 2>/dev/null | grep -q '^rust-src'; then
+        echo "Miri is not installed. Install it with:" >&2
+        echo "    rustup toolchain install nightly" >&2
+        echo "    rustup +nightly component add miri rust-src" >&2
+        exit 2
+    fi
+    # Generate (and check) the solution's harness project, then run it under Miri.
+    cargo grade {{lesson}} --solution --format json --output /dev/null
+    target="${CARGO_TARGET_DIR:-$(cargo metadata --no-deps --format-version=1 | sed 's/.*"target_directory":"\([^"]*\)".*/\1/')}"
+    project="$target/heaplab/{{lesson}}-solution"
+    MIRIFLAGS="${MIRIFLAGS:--Zmiri-disable-isolation}" cargo +nightly miri run \
+        --manifest-path "$project/Cargo.toml" --target-dir "$target/heaplab/miri" -- --all {{args}}
