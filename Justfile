@@ -37,6 +37,14 @@ package *args:
 bench:
     cargo bench -p heaplab-autograder --bench grade_time
 
+# The lesson 4-6 reference heaps against the system allocator on traces/ (docs/performance.md).
+bench-traces *args:
+    cargo bench -p heaplab-suites --bench traces -- {{args}}
+
+# Replay traces/ against a lesson's heap: `just bench-lesson lesson6 --plot footprint.svg`.
+bench-lesson lesson *args:
+    cargo run -q -p heaplab-autograder --bin grade -- bench {{lesson}} {{args}}
+
 # Run a lesson's suite in-process under Miri against its solution:
 # `just miri lesson4`, or one test: `just miri lesson4 --test first_fit`.
 miri lesson *args:
