@@ -29,9 +29,15 @@ fmt:
 stubs *args:
     cargo run -q -p heaplab-autograder --bin grade -- stubs {{args}}
 
-# Package a lesson for Inkfish, Gradescope and Autolab (into dist/).
-package *args:
-    cargo run -q -p heaplab-autograder --bin grade -- package {{args}}
+# Write a lesson's bundles to dist/<lesson>/: starter, Inkfish, Gradescope,
+# Autolab (`just package lesson1`, `just package all`).
+package lesson *args:
+    cargo run -q -p heaplab-autograder --bin grade -- package {{lesson}} {{args}}
+
+# Grade a folder of submissions into a CSV gradebook and a report each
+# (`just batch submissions/ --lesson lesson1 --jobs 2`).
+batch dir *args:
+    cargo run -q -p heaplab-autograder --bin grade -- batch {{dir}} {{args}}
 
 # How long `cargo grade lesson1 --solution` takes, unchanged and after touching a file.
 bench:

@@ -64,8 +64,9 @@ impl Harness {
     /// copy, free of the build lock: batch grading builds the next
     /// submission in the same project while this copy's tests run.
     pub fn copy_to(&self, exe: &Path) -> Result<Harness, Fatal> {
-        std::fs::copy(&self.exe, exe)
-            .map_err(|e| Fatal::new(format!("cannot copy the harness to {}: {e}", exe.display())))?;
+        std::fs::copy(&self.exe, exe).map_err(|e| {
+            Fatal::new(format!("cannot copy the harness to {}: {e}", exe.display()))
+        })?;
         let handle = std::fs::File::open(exe)
             .map_err(|e| Fatal::new(format!("cannot open {}: {e}", exe.display())))?;
         Ok(Harness {

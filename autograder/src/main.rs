@@ -114,7 +114,10 @@ fn main() -> ExitCode {
     // A panic is a bug of the grader; it still ends as "could not grade"
     // with one line, never as a lost result with a backtrace.
     std::panic::set_hook(Box::new(|info| {
-        let location = info.location().map(|l| format!(" at {l}")).unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
         let payload = info
             .payload()
             .downcast_ref::<&str>()

@@ -2,12 +2,13 @@
 //! short grace, SIGKILL of the group), an address-space limit, capped
 //! output, and the token/result pipes on fds 4 and 3.
 
+use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,40 @@ const GRACE: Duration = Duration::from_millis(500);
 /// Bytes kept from the end of each stream beyond the first `output_bytes`,
 /// so a crash message after a flood of output is not lost.
 const TAIL_BYTES: usize = 4096;
+
+/// Process groups of the tests running now: on Ctrl-C (or SIGTERM) the
+/// grader kills them before it exits, since a group of its own does not get
+/// the terminal's SIGINT.
+static RUNNING: Mutex<Option<HashSet<libc::pid_t>>> = Mutex::new(None);
+static INTERRUPT_HANDLER: Once = Once::new();
+
+fn running() -> std::sync::MutexGuard<'static, Option<HashSet<libc::pid_t>>> {
+    RUNNING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn forget_group(pgid: libc::pid_t) {
+    if let Some(set) = running().as_mut() {
+        set.remove(&pgid);
+    }
+}
+
+/// Installs (once) the handler that stops every running test on Ctrl-C.
+fn stop_tests_on_interrupt() {
+    INTERRUPT_HANDLER.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            let groups: Vec<libc::pid_t> = running().iter().flatten().copied().collect();
+            for pgid in &groups {
+                kill_group(*pgid, libc::SIGKILL);
+            }
+            eprintln!(
+                "grade: interrupted; stopped {} running test{}",
+                groups.len(),
+                if groups.len() == 1 { "" } else { "s" }
+            );
+            std::process::exit(i32::from(crate::EXIT_CANNOT_GRADE));
+        });
+    });
+}
 
 /// Bytes a child wrote to one stream: the first `limit` bytes, the last few
 /// KiB, and how many were dropped in between.
@@ -110,6 +145,10 @@ pub fn run(exe: &Path, args: &[String], limits: &Limits, cwd: &Path) -> std::io:
             rlim_cur: memory as libc::rlim_t,
             rlim_max: memory as libc::rlim_t,
         };
+        // If the grader is killed outright (SIGKILL, a grading server's hard
+        // timeout), the test dies with it instead of running on.
+        // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag of this process.
+        unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) };
         // SAFETY: setrlimit reads the struct it is given and changes only
         // this (child) process's limits.
         if unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) } == -1 {
@@ -128,8 +167,18 @@ pub fn run(exe: &Path, args: &[String], limits: &Limits, cwd: &Path) -> std::io:
     // async-signal-safe, and allocates nothing.
     unsafe { cmd.pre_exec(pre_exec) };
 
+    stop_tests_on_interrupt();
     let start = Instant::now();
-    let mut child = cmd.spawn()?;
+    let mut child = {
+        // Registered under the lock, so an interrupt between spawn and
+        // registration cannot miss the new group.
+        let mut running = running();
+        let child = cmd.spawn()?;
+        running
+            .get_or_insert_with(HashSet::new)
+            .insert(child.id() as libc::pid_t);
+        child
+    };
     drop(token_r);
     drop(result_w);
 
@@ -137,7 +186,9 @@ pub fn run(exe: &Path, args: &[String], limits: &Limits, cwd: &Path) -> std::io:
     let err_rx = drain(child.stderr.take(), limits.output_bytes);
     let res_rx = drain(Some(std::fs::File::from(OwnedFd::from(result_r))), 1 << 20);
 
-    let exit = wait(&mut child, limits.timeout)?;
+    let exit = wait(&mut child, limits.timeout);
+    forget_group(child.id() as libc::pid_t);
+    let exit = exit?;
     let elapsed = start.elapsed();
 
     // Every process of the group is gone, so the pipes reach EOF; a process
@@ -201,6 +252,8 @@ fn wait(child: &mut Child, timeout: Duration) -> std::io::Result<Exit> {
     // which is the group's id, cannot have been reused: kill what is left of
     // the group (a program the test started, or the leader itself).
     kill_group(pid, libc::SIGKILL);
+    // Forgotten before it is reaped: once reaped, its pid may be reused.
+    forget_group(pid);
     let status = child.wait()?;
     Ok(if timed_out {
         Exit::TimedOut(timeout)
@@ -304,6 +357,15 @@ mod tests {
         assert!(matches!(find_report(&real, token).0, Some(Report::Passed)));
         let bad = format!("{RESULT_TAG} {token} {{nope\n");
         assert!(find_report(&bad, token).1.is_some());
+    }
+
+    #[test]
+    fn the_protocol_matches_the_harness() {
+        use heaplab_suites::harness;
+        assert_eq!(RESULT_FD, harness::RESULT_FD);
+        assert_eq!(TOKEN_FD, harness::TOKEN_FD);
+        assert_eq!(RESULT_TAG, harness::RESULT_TAG);
+        assert_eq!(crate::grade::DEFAULT_SEED, harness::DEFAULT_SEED);
     }
 
     #[test]

@@ -83,8 +83,11 @@ impl Test {
 pub struct Program {
     pub name: &'static str,
     /// Called with the arguments after `--as NAME`.
-    pub main: Box<dyn Fn(&[String]) -> ExitCode>,
+    pub main: ProgramFn,
 }
+
+/// The `main` of a [`Program`]: called with the arguments after `--as NAME`.
+pub type ProgramFn = Box<dyn Fn(&[String]) -> ExitCode>;
 
 impl Program {
     pub fn new(name: &'static str, main: impl Fn(&[String]) -> ExitCode + 'static) -> Self {
