@@ -647,7 +647,8 @@ pub fn neighbours<H: Heap>(
                 "{} mallocs of {size} bytes on a fresh heap are not side by side",
                 n + 2
             ),
-            "one run carved chunk after chunk, each starting where the one before ends",
+            "one run carved chunk after chunk, each starting where the one before ends \
+             (the run's rest stays on the free list and serves the next malloc)",
             format!("a chunk {} then one at {:#x}", show(&w[0]), w[1].addr),
         )
     })?;
