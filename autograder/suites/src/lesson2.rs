@@ -34,6 +34,9 @@ pub(crate) const BUMP_CHECKS: [Check; 10] = [
     Check::NoReuse,
 ];
 
+/// Random sequences per property: a bump heap is quick to check, so many.
+pub(crate) const CASES: u32 = 256;
+
 /// `base` plus `more`.
 pub(crate) fn checks(more: &[Check]) -> Vec<Check> {
     BASE.iter().chain(more).copied().collect()
@@ -163,7 +166,7 @@ where
 {
     let make = Rc::new(make);
     let m = || make.clone();
-    let prop = |more: &[Check]| Config::<H>::new(&checks(more));
+    let prop = |more: &[Check]| Config::<H>::new(&checks(more)).cases(CASES);
     let tests = vec![
         // Properties, one idea each, over random sequences.
         alloc::property("blocks_are_aligned", m(), prop(&[Check::Aligned])),
@@ -193,10 +196,12 @@ where
         alloc::property(
             "survives_refused_maps",
             m(),
-            Config::new(&BUMP_CHECKS).ops(OpMix {
-                refuse_next_map: 1,
-                ..OpMix::default()
-            }),
+            Config::new(&BUMP_CHECKS)
+                .ops(OpMix {
+                    refuse_next_map: 1,
+                    ..OpMix::default()
+                })
+                .cases(CASES),
         ),
         // Scenarios, one idea each.
         alloc::scenario("one_byte_costs_one_page", m(), prop(&[]), |s| {

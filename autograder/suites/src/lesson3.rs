@@ -13,7 +13,7 @@ use crate::alloc::{
 };
 use crate::harness::Suite;
 use crate::lesson2::{
-    checks, expect_maps, free_is_counted, malloc_zero_is_unique, maps_only_when_needed,
+    checks, expect_maps, free_is_counted, malloc_zero_is_unique, maps_only_when_needed, CASES,
 };
 
 /// Every check of a bump heap with headers.
@@ -39,7 +39,7 @@ where
 {
     let make = Rc::new(make);
     let m = || make.clone();
-    let prop = |more: &[Check]| Config::<H>::new(&checks(more)).with_headers();
+    let prop = |more: &[Check]| Config::<H>::new(&checks(more)).with_headers().cases(CASES);
     let tests = vec![
         // Properties, one idea each, over random sequences.
         alloc::property("blocks_are_aligned", m(), prop(&[Check::Aligned])),
@@ -90,10 +90,13 @@ where
         alloc::property(
             "survives_refused_maps",
             m(),
-            Config::new(&HEADER_CHECKS).with_headers().ops(OpMix {
-                refuse_next_map: 1,
-                ..OpMix::default()
-            }),
+            Config::new(&HEADER_CHECKS)
+                .with_headers()
+                .ops(OpMix {
+                    refuse_next_map: 1,
+                    ..OpMix::default()
+                })
+                .cases(CASES),
         ),
         // Scenarios, one idea each.
         alloc::scenario("one_byte_costs_one_page", m(), prop(&[]), |s| {
