@@ -271,7 +271,7 @@ pub fn checked<A: Allocator>(trace: &Trace, alloc: &mut A, pages: &dyn Footprint
         out.peak_mapped = out.peak_mapped.max(mapped);
         sample.mapped = sample.mapped.max(mapped);
         sample.live = sample.live.max(live_bytes);
-        if (i + 1) % bucket == 0 || i + 1 == trace.ops.len() {
+        if (i + 1).is_multiple_of(bucket) || i + 1 == trace.ops.len() {
             sample.op = i + 1;
             out.timeline.push(sample);
             sample = Sample {
