@@ -100,7 +100,7 @@ pub unsafe extern "C" fn posix_memalign(
     size: usize,
 ) -> c_int {
     // BEGIN SOLUTION: EINVAL for a bad alignment, ENOMEM on exhaustion, 0 and *out on success
-    if !alignment.is_power_of_two() || alignment % size_of::<*mut c_void>() != 0 {
+    if !alignment.is_power_of_two() || !alignment.is_multiple_of(size_of::<*mut c_void>()) {
         return libc::EINVAL;
     }
     let ptr = global::malloc_aligned(alignment, size);

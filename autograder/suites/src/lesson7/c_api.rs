@@ -1,42 +1,119 @@
 //! The C functions of the shared library, called directly: the errors C and
 //! POSIX specify, `free(NULL)`, `realloc(NULL, n)`, `calloc` overflow.
 //!
-//! The checks run in a child process (`harness --as lesson7-c-api LIB`),
-//! which loads the library with `dlopen` and looks each function up by
-//! name: its heap is the library's own, apart from the harness's, and a
-//! crash or a stub's `todo!()` (an abort) ends only the child.
+//! The checks run in a forked child process, which loads the library with
+//! `dlopen` and looks each function up by name: its heap is the library's
+//! own, apart from the harness's, and a crash or a stub's `todo!()` (an
+//! abort) ends only the child. The child's stdout and stderr go to pipes
+//! the parent reads.
 
 use std::ffi::{c_int, c_void, CString};
-use std::process::{Command, ExitCode};
-use std::time::Duration;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::FromRawFd;
+use std::time::{Duration, Instant};
 
-use super::preload::{build_library, run_with_timeout, tail, Crate};
+use super::preload::{build_library, Crate};
 use crate::harness::note_todo;
 
-/// The program's name for `harness --as`.
-pub const PROGRAM: &str = "lesson7-c-api";
+/// How long the child may take.
+const LIMIT: Duration = Duration::from_secs(30);
 
 /// Builds the library and runs the checks on it in a child process.
 pub fn check(krate: &Crate) -> Result<(), String> {
     let lib = build_library(krate)?;
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find the harness binary: {e}"))?;
-    let mut command = Command::new(exe);
-    command.args(["--as", PROGRAM]).arg(&lib);
-    let ran = run_with_timeout(command, Duration::from_secs(30))?;
-    let stderr = String::from_utf8_lossy(&ran.stderr);
+    let lib = lib.to_string_lossy().to_string();
+    let (status, stdout, stderr) = in_child(|| checks(&lib))?;
     if let Some(line) = stderr.lines().find(|l| l.contains("not yet implemented")) {
         note_todo(format!("the shared library: {}", line.trim()));
     }
-    if ran.status.success() {
+    if status == Some(0) {
         return Ok(());
     }
+    let how = match status {
+        Some(code) => format!("exit {code}"),
+        None => "killed by a signal: a crash or an abort".to_string(),
+    };
     Err(format!(
-        "calling the library's C functions directly ({}):\n{}\n{}",
-        ran.status,
-        tail(&ran.stdout),
-        tail(&ran.stderr)
+        "calling the library's C functions directly ({how}):\n{stdout}\n{stderr}"
     ))
+}
+
+/// Runs `f` in a forked child: its `Err` text goes to stdout and the exit
+/// code is 1; `Ok` exits 0. Returns the exit code (`None` for a signal) and
+/// what the child wrote to stdout and stderr.
+fn in_child(
+    f: impl FnOnce() -> Result<(), String>,
+) -> Result<(Option<i32>, String, String), String> {
+    let mut out = [0; 2];
+    let mut err = [0; 2];
+    // SAFETY: pipe writes two descriptors into each array.
+    if unsafe { libc::pipe2(out.as_mut_ptr(), libc::O_CLOEXEC) } != 0
+        || unsafe { libc::pipe2(err.as_mut_ptr(), libc::O_CLOEXEC) } != 0
+    {
+        return Err("could not make pipes for the child".to_string());
+    }
+    // SAFETY: the child only runs the checks, writes to its pipes and _exits.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err("fork failed".to_string());
+    }
+    if pid == 0 {
+        // SAFETY: in the child: point fd 1 and 2 at the pipes.
+        unsafe {
+            libc::dup2(out[1], 1);
+            libc::dup2(err[1], 2);
+        }
+        let code = match f() {
+            Ok(()) => 0,
+            Err(e) => {
+                let bytes = e.as_bytes();
+                // SAFETY: writes the message to the stdout pipe.
+                unsafe { libc::write(1, bytes.as_ptr().cast(), bytes.len()) };
+                1
+            }
+        };
+        // SAFETY: leaves the child without running the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    // SAFETY: the parent's copies of the write ends, closed so reads end.
+    unsafe {
+        libc::close(out[1]);
+        libc::close(err[1]);
+    }
+    // SAFETY: the read ends are ours alone now.
+    let (mut out, mut err) = unsafe { (File::from_raw_fd(out[0]), File::from_raw_fd(err[0])) };
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = err.read_to_string(&mut text);
+        text
+    });
+    let started = Instant::now();
+    let mut status = 0;
+    loop {
+        // SAFETY: waits for our own child without blocking.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            break;
+        }
+        if started.elapsed() > LIMIT {
+            // SAFETY: our own child.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            return Err(format!(
+                "the C functions did not return within {} s (a deadlock?)",
+                LIMIT.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut stdout = String::new();
+    let _ = out.read_to_string(&mut stdout);
+    let stderr = reader.join().unwrap_or_default();
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    Ok((code, stdout, stderr))
 }
 
 type Malloc = unsafe extern "C" fn(usize) -> *mut c_void;
@@ -66,22 +143,6 @@ fn errno() -> c_int {
 fn set_errno(v: c_int) {
     // SAFETY: this thread's errno.
     unsafe { *libc::__errno_location() = v };
-}
-
-/// `harness --as lesson7-c-api LIB`: exit 0 if every check passes; each
-/// failure is one line on stdout.
-pub fn program(args: &[String]) -> ExitCode {
-    let Some(lib) = args.first() else {
-        eprintln!("usage: harness --as {PROGRAM} LIBRARY.so");
-        return ExitCode::from(2);
-    };
-    match checks(lib) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            println!("{e}");
-            ExitCode::FAILURE
-        }
-    }
 }
 
 fn checks(lib: &str) -> Result<(), String> {
@@ -122,7 +183,7 @@ fn checks(lib: &str) -> Result<(), String> {
 
         let p = malloc(100) as *mut u8;
         expect(
-            !p.is_null() && p as usize % 16 == 0,
+            !p.is_null() && (p as usize).is_multiple_of(16),
             format!("malloc(100) = {p:p}: expected a 16-aligned block"),
         );
         if !p.is_null() {
@@ -173,7 +234,7 @@ fn checks(lib: &str) -> Result<(), String> {
             "calloc(SIZE_MAX/2 + 2, 2) = {over:p}, errno {}: n * size overflows, expected NULL with errno ENOMEM", errno()
         ));
 
-        let mut out: *mut c_void = 0x1 as *mut c_void;
+        let mut out: *mut c_void = std::ptr::dangling_mut::<c_void>();
         for bad in [0usize, 3, 4, 24, 48] {
             let rc = posix_memalign(&mut out, bad, 10);
             expect(rc == libc::EINVAL, format!(
@@ -182,12 +243,12 @@ fn checks(lib: &str) -> Result<(), String> {
             ));
         }
         expect(
-            out == 0x1 as *mut c_void,
+            out == std::ptr::dangling_mut::<c_void>(),
             "posix_memalign changed *memptr although it failed".into(),
         );
         for align in [8usize, 16, 64, 4096, 65536] {
             let rc = posix_memalign(&mut out, align, 1000);
-            expect(rc == 0 && !out.is_null() && out as usize % align == 0, format!(
+            expect(rc == 0 && !out.is_null() && (out as usize).is_multiple_of(align), format!(
                 "posix_memalign(&p, {align}, 1000) = {rc}, p = {out:p}: expected 0 and a multiple of {align}"
             ));
             if rc == 0 {
@@ -210,13 +271,13 @@ fn checks(lib: &str) -> Result<(), String> {
         ));
         let a = aligned_alloc(256, 512);
         expect(
-            !a.is_null() && a as usize % 256 == 0,
+            !a.is_null() && (a as usize).is_multiple_of(256),
             format!("aligned_alloc(256, 512) = {a:p}: expected a multiple of 256"),
         );
         free(a);
         let m = memalign(4096, 100);
         expect(
-            !m.is_null() && m as usize % 4096 == 0,
+            !m.is_null() && (m as usize).is_multiple_of(4096),
             format!("memalign(4096, 100) = {m:p}: expected a multiple of 4096"),
         );
         free(m);

@@ -341,7 +341,7 @@ impl<H: FullHeap> Run<H> {
         }
         for b in &self.live {
             let align = b.align.max(16);
-            if b.addr % align != 0 {
+            if !b.addr.is_multiple_of(align) {
                 return Err(self.fail(
                     format!("{} is misaligned", name(b.id)),
                     format!("an address that is a multiple of {align}"),
@@ -446,9 +446,12 @@ fn size() -> BoxedStrategy<usize> {
 fn op(rules: Rules) -> BoxedStrategy<Op> {
     let [malloc, calloc, aligned, realloc, free, write] = rules.weights;
     let max_shift = rules.max_shift;
+    // Overflowing products that wrap around to a small number, the
+    // dangerous kind: (usize::MAX / k + 1 + j) * k is a little over 2^64.
+    let wrapping = (2usize..=64, 0usize..16).prop_map(|(k, j)| (usize::MAX / k + 1 + j, k));
     let calloc_args = prop_oneof![
         8 => (0usize..=16, 0usize..=300),
-        1 => (usize::MAX / 4..=usize::MAX, 2usize..=64),
+        1 => wrapping,
     ];
     let ops: Vec<(u32, BoxedStrategy<Op>)> = vec![
         (malloc, size().prop_map(Op::Malloc).boxed()),
@@ -593,7 +596,8 @@ fn out_of_memory<H: FullHeap>(make: &dyn Fn(InstrumentedPages) -> H) -> Result<(
     run.log.refuse_all_maps(true);
     run.record("(the page source refuses every map from here on)".to_string());
     let ptr = NonNull::new(run.live[0].addr as *mut u8).expect("non-null");
-    let calls: [(&str, Box<dyn Fn(&mut H) -> Option<NonNull<u8>>>); 4] = [
+    type Call<H> = Box<dyn Fn(&mut H) -> Option<NonNull<u8>>>;
+    let calls: [(&str, Call<H>); 4] = [
         // SAFETY: a0 is live; on None it stays live.
         (
             "a2 = realloc(a0, 1000000)",

@@ -75,7 +75,7 @@ impl PageSource for SyncPages {
     }
 
     fn map(&mut self, len: usize) -> Option<NonNull<u8>> {
-        if self.refuse.load(Ordering::SeqCst) || len == 0 || len % self.page_bytes != 0 {
+        if self.refuse.load(Ordering::SeqCst) || len == 0 || !len.is_multiple_of(self.page_bytes) {
             return None;
         }
         // SAFETY: a new anonymous mapping touches no existing memory.

@@ -214,14 +214,24 @@ fn global_alloc_contract<L: GlobalAlloc>(share: &dyn Fn(SyncPages) -> L) -> Resu
             let layout = Layout::from_size_align(size, align).expect("valid");
             // SAFETY: a non-zero layout.
             let p = unsafe { heap.alloc(layout) };
-            if p.is_null() || p as usize % align != 0 {
+            if p.is_null() || !(p as usize).is_multiple_of(align) {
                 return Err(format!("alloc(size {size}, align {align}) returned {p:p}: expected a non-null multiple of {align}"));
             }
             // SAFETY: p has `size` bytes.
             unsafe { p.write_bytes(0xC3, size) };
+            // A freed dirty block first, so that alloc_zeroed is likely to get
+            // used memory back, not a fresh (already zero) page.
+            // SAFETY: a non-zero layout; the block is freed at once.
+            unsafe {
+                let dirty = heap.alloc(layout);
+                if !dirty.is_null() {
+                    dirty.write_bytes(0x5A, size);
+                    heap.dealloc(dirty, layout);
+                }
+            }
             // SAFETY: a non-zero layout.
             let z = unsafe { heap.alloc_zeroed(layout) };
-            if z.is_null() || z as usize % align != 0 {
+            if z.is_null() || !(z as usize).is_multiple_of(align) {
                 return Err(format!("alloc_zeroed(size {size}, align {align}) returned {z:p}: expected a non-null multiple of {align}"));
             }
             // SAFETY: z has `size` bytes.
@@ -237,7 +247,7 @@ fn global_alloc_contract<L: GlobalAlloc>(share: &dyn Fn(SyncPages) -> L) -> Resu
                 let old = Layout::from_size_align(cur_size, align).expect("valid");
                 // SAFETY: cur is live with layout `old`; new_size is valid for align.
                 let q = unsafe { heap.realloc(cur, old, new_size) };
-                if q.is_null() || q as usize % align != 0 {
+                if q.is_null() || !(q as usize).is_multiple_of(align) {
                     return Err(format!(
                         "realloc(size {cur_size} → {new_size}, align {align}) returned {q:p}: expected a non-null multiple of {align} (realloc keeps the layout's alignment)"
                     ));

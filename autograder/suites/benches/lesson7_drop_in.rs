@@ -1,0 +1,209 @@
+//! Lesson 7's reference library against the system allocator, under
+//! `LD_PRELOAD`, in one run: wall time of each real program of the suite and
+//! of the course's list/vector workload, single- and multi-threaded; the
+//! ratio is library time / system time (medians of a few runs each).
+//!
+//! ```text
+//! cargo bench -p heaplab-suites --bench lesson7_drop_in
+//! ```
+//!
+//! Results and the machine they came from: docs/performance.md.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use heaplab_suites::lesson7::{build_library, find_program, run_with_timeout, Crate};
+
+/// Runs of each command; the median is reported.
+const RUNS: usize = 3;
+
+/// The course's classic workload: a linked list of 100k nodes and a growing
+/// vector of 1M numbers, built and freed, `rounds` times.
+fn list_and_vector(rounds: usize) -> u64 {
+    struct Node {
+        value: u64,
+        next: Option<Box<Node>>,
+    }
+    let mut total = 0;
+    for _ in 0..rounds {
+        let mut head: Option<Box<Node>> = None;
+        for i in 0..100_000u64 {
+            head = Some(Box::new(Node {
+                value: i,
+                next: head,
+            }));
+        }
+        let mut v: Vec<u64> = Vec::new();
+        for i in 0..1_000_000u64 {
+            v.push(i);
+        }
+        total += v[v.len() / 2];
+        // Free the list iteratively (a recursive drop would overflow the stack).
+        while let Some(mut node) = head {
+            total += node.value & 1;
+            head = node.next.take();
+        }
+        black_box(&v);
+    }
+    total
+}
+
+/// `bench --workload list THREADS`: the workload in THREADS threads.
+fn workload(threads: usize) -> ExitCode {
+    let handles: Vec<_> = (0..threads)
+        .map(|_| std::thread::spawn(|| list_and_vector(5)))
+        .collect();
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
+    println!("{total}");
+    ExitCode::SUCCESS
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+/// Median wall time of `make()` run RUNS times, with or without the library;
+/// `None` when it fails or its output differs from `expected`.
+fn time(make: &dyn Fn() -> Command, lib: Option<&Path>) -> Result<(Duration, Vec<u8>), String> {
+    let mut times = Vec::new();
+    let mut output = Vec::new();
+    for _ in 0..RUNS {
+        let mut command = make();
+        command.env("LC_ALL", "C").env_remove("HEAPLAB_STATS");
+        match lib {
+            Some(lib) => command.env("LD_PRELOAD", lib),
+            None => command.env_remove("LD_PRELOAD"),
+        };
+        let ran = run_with_timeout(command, Duration::from_secs(600))?;
+        if !ran.status.success() {
+            return Err(format!("exit status {}", ran.status));
+        }
+        times.push(ran.elapsed);
+        output = ran.stdout;
+    }
+    Ok((median(times), output))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--workload") {
+        let threads = args.get(i + 2).and_then(|t| t.parse().ok()).unwrap_or(1);
+        return workload(threads);
+    }
+    let krate = Crate {
+        dir: concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../solutions/lesson7-drop-in"
+        ),
+        package: "lesson7-solution",
+    };
+    let lib = match build_library(&krate) {
+        Ok(lib) => lib,
+        Err(e) => {
+            eprintln!("lesson7 bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let words = work.path().join("words.txt");
+    let mut text = String::new();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for _ in 0..200_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        text.push_str(&format!("w{} {}\n", x % 100_003, x % 977));
+    }
+    std::fs::write(&words, text).expect("write words");
+    let w = words.to_string_lossy().to_string();
+    let exe = std::env::current_exe().expect("own path");
+    let python_dict = "d = {}\nfor i in range(300000):\n    d['k%d' % ((i * 7919) % 1000003)] = [i, str(i) * 3]\nprint(len(sorted(d)))\n";
+    let python_threads = "import threading\ndef work(t):\n    xs = sorted(str(i * t) for i in range(200000))\nts = [threading.Thread(target=work, args=(t,)) for t in range(4)]\n[t.start() for t in ts]\n[t.join() for t in ts]\n";
+    type Case = (&'static str, &'static str, Vec<String>);
+    let cases: Vec<Case> = vec![
+        (
+            "list + vector, 1 thread",
+            "",
+            vec!["--workload".into(), "list".into(), "1".into()],
+        ),
+        (
+            "list + vector, 4 threads",
+            "",
+            vec!["--workload".into(), "list".into(), "4".into()],
+        ),
+        (
+            "ls -lR /usr/share/doc",
+            "ls",
+            vec!["-lR".into(), "/usr/share/doc".into()],
+        ),
+        ("sort 200k lines", "sort", vec![w.clone()]),
+        (
+            "sort --parallel=4 -S 2M",
+            "sort",
+            vec!["--parallel=4".into(), "-S".into(), "2M".into(), w.clone()],
+        ),
+        (
+            "awk word counts",
+            "awk",
+            vec![
+                "{ n[$1]++ } END { for (k in n) c++; print c }".into(),
+                w.clone(),
+            ],
+        ),
+        (
+            "python3 dict of 300k",
+            "python3",
+            vec!["-c".into(), python_dict.into()],
+        ),
+        (
+            "python3 4 threads",
+            "python3",
+            vec!["-c".into(), python_threads.into()],
+        ),
+        (
+            "xz -T2",
+            "xz",
+            vec!["-T2".into(), "-3".into(), "-c".into(), w.clone()],
+        ),
+    ];
+    println!("| workload | system | lesson 7 library | ratio |");
+    println!("| --- | ---: | ---: | ---: |");
+    for (title, program, args) in &cases {
+        let program = if program.is_empty() {
+            Some(exe.clone())
+        } else {
+            find_program(program)
+        };
+        let Some(program) = program else {
+            println!("| {title} | (not installed) | | |");
+            continue;
+        };
+        let make = || {
+            let mut c = Command::new(&program);
+            c.args(args);
+            c
+        };
+        let system = time(&make, None);
+        let library = time(&make, Some(&lib));
+        match (system, library) {
+            (Ok((s, out_s)), Ok((l, out_l))) => {
+                let same = if out_s == out_l {
+                    ""
+                } else {
+                    " (outputs differ!)"
+                };
+                println!(
+                    "| {title} | {:.3} s | {:.3} s | {:.2}×{same} |",
+                    s.as_secs_f64(),
+                    l.as_secs_f64(),
+                    l.as_secs_f64() / s.as_secs_f64()
+                );
+            }
+            (s, l) => println!("| {title} | {:?} | {:?} | failed |", s.err(), l.err()),
+        }
+    }
+    ExitCode::SUCCESS
+}
