@@ -361,7 +361,21 @@ pub fn build(
         )));
     }
     if !errors.is_empty() {
-        return Ok(Build::DidNotCompile(trim_errors(&errors)));
+        // Paths as the student knows them: `src/lib.rs` in a submission,
+        // `lessons/lesson4-free-list/src/...` in the course.
+        let mut text = trim_errors(&errors);
+        match variant {
+            Variant::Submission(_) => text = text.replace("student/src/", "src/"),
+            _ => {
+                let shown = if shown_dir.is_empty() {
+                    String::new()
+                } else {
+                    format!("{shown_dir}/")
+                };
+                text = text.replace(&format!("{}/", crate_dir.display()), &shown);
+            }
+        }
+        return Ok(Build::DidNotCompile(text));
     }
     Err(Fatal::new(format!(
         "cargo could not build the harness of {} ({}):\n{}",

@@ -170,6 +170,10 @@ fn code_that_does_not_compile_scores_zero_with_the_errors() {
     assert_eq!(r["score"], 0);
     let errors = r["compile_errors"].as_str().unwrap();
     assert!(errors.contains("mismatched types"), "{errors}");
+    assert!(
+        errors.contains("--> src/lib.rs:2:5"),
+        "paths as the student knows them: {errors}"
+    );
     assert!(!errors.contains('\u{1b}'), "no colour codes in JSON");
     for t in r["tests"].as_array().unwrap() {
         assert_eq!(t["outcome"]["status"], "did_not_compile", "{t}");
