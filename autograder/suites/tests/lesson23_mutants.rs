@@ -522,3 +522,97 @@ fn every_test_catches_some_broken_heap() {
         }
     }
 }
+
+/// A bug to plant in [`BrokenPages`], lesson 2's own page source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PageFlaw {
+    /// `page_size()` is a constant, not what the OS says.
+    FixedPageSize,
+    /// Hands out `MAP_FAILED` as if it were a mapping.
+    MapFailedIsSome,
+    /// `unmap` does nothing.
+    NoUnmap,
+    /// Hands out memory 16 bytes into a mapping: not page aligned.
+    Offset,
+}
+
+/// `MmapPages` from the lesson 2 solution, with one bug planted.
+struct BrokenPages {
+    inner: lesson2_solution::MmapPages,
+    flaw: PageFlaw,
+}
+
+impl PageSource for BrokenPages {
+    fn page_size(&self) -> usize {
+        match self.flaw {
+            PageFlaw::FixedPageSize => 3 * self.inner.page_size(),
+            _ => self.inner.page_size(),
+        }
+    }
+
+    fn map(&mut self, len: usize) -> Option<NonNull<u8>> {
+        match self.flaw {
+            PageFlaw::MapFailedIsSome => self
+                .inner
+                .map(len)
+                .or(NonNull::new(libc::MAP_FAILED.cast())),
+            PageFlaw::Offset => {
+                let run = self.inner.map(len + self.inner.page_size())?;
+                // SAFETY: the run is a page longer than asked, so +16 is inside.
+                Some(unsafe { run.add(16) })
+            }
+            _ => self.inner.map(len),
+        }
+    }
+
+    unsafe fn unmap(&mut self, ptr: NonNull<u8>, len: usize) {
+        match self.flaw {
+            PageFlaw::NoUnmap => {}
+            // SAFETY: forwarded with the caller's promise.
+            _ => unsafe { self.inner.unmap(ptr, len) },
+        }
+    }
+}
+
+fn page_cases() -> Vec<(PageFlaw, &'static str)> {
+    vec![
+        (PageFlaw::FixedPageSize, "page_source_reports_the_page_size"),
+        (PageFlaw::MapFailedIsSome, "page_source_refusal_is_none"),
+        (PageFlaw::NoUnmap, "page_source_unmaps"),
+        (PageFlaw::Offset, "page_source_maps_zeroed_pages"),
+    ]
+}
+
+#[test]
+fn lesson2_page_source_tests() {
+    let solution = lesson2::suite_with_pages(
+        lesson2_solution::BumpHeap::new,
+        lesson2_solution::MmapPages::new,
+    );
+    assert_all_pass("lesson 2 solution with its pages", &solution);
+    let stub = lesson2::suite_with_pages(::lesson2::BumpHeap::new, ::lesson2::MmapPages::new);
+    for (name, report) in reports(&stub) {
+        assert!(
+            matches!(report, Report::NotImplemented { .. }),
+            "lesson 2 stub with its pages: {name} reported {report:?}"
+        );
+    }
+    for (flaw, caught) in page_cases() {
+        let suite =
+            lesson2::suite_with_pages(lesson2_solution::BumpHeap::new, move || BrokenPages {
+                inner: lesson2_solution::MmapPages::new(),
+                flaw,
+            });
+        assert_caught(&format!("lesson 2 pages, {flaw:?}"), &suite, &[caught]);
+    }
+    // Every page-source test is shown to fail on some broken source.
+    let names: BTreeSet<&str> = page_cases().iter().map(|(_, n)| *n).collect();
+    let plain: BTreeSet<&str> = lesson2_with(None).tests.iter().map(|t| t.name).collect();
+    for test in &solution.tests {
+        assert!(
+            plain.contains(test.name) || names.contains(test.name),
+            "no broken page source shows that `{}` can fail",
+            test.name
+        );
+    }
+}
