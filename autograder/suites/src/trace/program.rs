@@ -130,14 +130,13 @@ pub fn replay_trace<A: Allocator, M: Footprint>(
     let mut ops_per_sec = 0.0;
     if error.is_none() {
         crash::phase(crash::Phase::TimedHeap);
-        let (mut alloc, _meter) = make();
-        match best_time(trace, &mut alloc, min_time) {
+        match best_time(trace, &mut || make().0, min_time) {
             Ok(ops) => ops_per_sec = ops,
             Err(f) => error = Some(f),
         }
     }
     crash::phase(crash::Phase::TimedSystem);
-    let system_ops_per_sec = best_time(trace, &mut SystemAllocator, min_time).unwrap_or(0.0);
+    let system_ops_per_sec = best_time(trace, &mut || SystemAllocator, min_time).unwrap_or(0.0);
     let utilization = if error.is_some() {
         0.0
     } else {
@@ -163,19 +162,21 @@ pub fn replay_trace<A: Allocator, M: Footprint>(
     }
 }
 
-/// Operations a second of the fastest of several timed replays on one
-/// allocator (at least three, and until `min_time` has passed): the fastest
-/// run is the one least disturbed by the rest of the machine.
+/// Operations a second of the fastest of several timed replays, each on a
+/// fresh allocator from `make` (at least three, and until `min_time` has
+/// passed): the fastest run is the one least disturbed by the rest of the
+/// machine. A fresh heap each time, as malloc-lab's driver does, so a heap
+/// that never reuses memory does not pile up mappings from run to run.
 pub fn best_time<A: Allocator>(
     trace: &Trace,
-    alloc: &mut A,
+    make: &mut dyn FnMut() -> A,
     min_time: Duration,
 ) -> Result<f64, Failure> {
     let mut best = Duration::MAX;
     let mut total = Duration::ZERO;
     let mut runs = 0;
     while runs < 3 || (total < min_time && runs < 1000) {
-        let t = replay::timed(trace, alloc)?;
+        let t = replay::timed(trace, &mut make())?;
         best = best.min(t);
         total += t;
         runs += 1;
