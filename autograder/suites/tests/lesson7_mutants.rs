@@ -68,13 +68,38 @@ fn reports(suite: &Suite, names: &[&str], mutant: Option<&str>) -> Vec<(&'static
     out
 }
 
+/// Prints `message` and panics with it: the harness's panic hook, installed
+/// by `run_one`, keeps panic messages to itself.
+fn fail(message: String) -> ! {
+    eprintln!("{message}");
+    panic!("{message}");
+}
+
+/// `assert!` that prints its message first (see [`fail`]).
+macro_rules! check {
+    ($cond:expr, $($arg:tt)+) => {
+        if !$cond {
+            fail(format!($($arg)+));
+        }
+    };
+}
+
+/// `assert_eq!` that prints its message first (see [`fail`]).
+macro_rules! check_eq {
+    ($left:expr, $right:expr, $($arg:tt)+) => {
+        if $left != $right {
+            fail(format!("{}: {:?} != {:?}", format!($($arg)+), $left, $right));
+        }
+    };
+}
+
 /// Asserts that each of `names` fails (not passes, not "not implemented").
 fn assert_fail(label: &str, suite: &Suite, names: &[&str], mutant: Option<&str>) {
     for (name, report) in reports(suite, names, mutant) {
         if std::env::var_os("HEAPLAB_SHOW").is_some() {
             println!("---- {label} / {name}\n{report:?}");
         }
-        assert!(
+        check!(
             matches!(report, Report::Failed { .. }),
             "{label}: `{name}` should fail but reported {report:?}"
         );
@@ -85,7 +110,7 @@ fn assert_fail(label: &str, suite: &Suite, names: &[&str], mutant: Option<&str>)
 fn solution_passes_everything() {
     let suite = suite7::suite(reference, locked, SOLUTION);
     for (name, report) in reports(&suite, &[], None) {
-        assert_eq!(report, Report::Passed, "solution: {name}");
+        check_eq!(report, Report::Passed, "solution: {name}");
     }
 }
 
@@ -99,7 +124,7 @@ fn mutant_crate_without_a_bug_passes_the_program_tests() {
         "rust_program_uses_it_as_global_allocator",
     ];
     for (name, report) in reports(&suite, &names, None) {
-        assert_eq!(report, Report::Passed, "mutant crate, no bug: {name}");
+        check_eq!(report, Report::Passed, "mutant crate, no bug: {name}");
     }
 }
 
@@ -116,13 +141,13 @@ fn stub_is_not_implemented_where_lesson7_adds() {
     );
     for (name, report) in reports(&suite, &[], None) {
         if name == "lesson6_tests_still_pass" {
-            assert_eq!(
+            check_eq!(
                 report,
                 Report::Passed,
                 "lesson 6's code is given in the stub"
             );
         } else {
-            assert!(
+            check!(
                 !matches!(report, Report::Passed),
                 "stub: `{name}` passed, but the stub implements nothing of lesson 7"
             );
@@ -330,7 +355,7 @@ fn a_heap_without_its_lock_is_caught() {
         }
         matches!(report, Report::Failed { .. })
     });
-    assert!(
+    check!(
         caught,
         "threads_share_the_heap passed on a heap with no lock"
     );
@@ -415,17 +440,50 @@ fn global_alloc_bugs_are_caught() {
 #[test]
 fn library_bugs_are_caught() {
     let suite = suite7::suite(reference, locked, MUTANT);
-    let cases: [(&str, &[&str]); 5] = [
-        ("einval", &["c_functions_follow_c"]),
-        ("calloc-wraps", &["c_functions_follow_c"]),
+    // Each bug, the test that must catch it, and a piece of the message
+    // that shows it was caught for the right reason.
+    let cases: [(&str, &str, &str); 6] = [
+        ("einval", "c_functions_follow_c", "expected EINVAL"),
+        (
+            "calloc-wraps",
+            "c_functions_follow_c",
+            "calloc(SIZE_MAX/2 + 2, 2)",
+        ),
         (
             "no-stats",
-            &["stats_at_exit", "real_programs_run_unchanged"],
+            "stats_at_exit",
+            "no line starting \"== heap stats ==\"",
         ),
-        ("realloc-no-copy", &["real_programs_run_unchanged"]),
-        ("no-atfork", &["rust_program_uses_it_as_global_allocator"]),
+        (
+            "no-stats",
+            "real_programs_run_unchanged",
+            "printed no statistics",
+        ),
+        (
+            "realloc-no-copy",
+            "real_programs_run_unchanged",
+            "with the library",
+        ),
+        (
+            "no-atfork",
+            "rust_program_uses_it_as_global_allocator",
+            "the child hung",
+        ),
     ];
-    for (mutant, names) in cases {
-        assert_fail(mutant, &suite, names, Some(mutant));
+    for (mutant, name, reason) in cases {
+        let reports = reports(&suite, &[name], Some(mutant));
+        let (_, report) = &reports[0];
+        if std::env::var_os("HEAPLAB_SHOW").is_some() {
+            println!("---- {mutant} / {name}\n{report:?}");
+        }
+        match report {
+            Report::Failed { message } => check!(
+                message.contains(reason),
+                "{mutant}: `{name}` failed, but not for the planted bug (no {reason:?}):\n{message}"
+            ),
+            other => fail(format!(
+                "{mutant}: `{name}` should fail but reported {other:?}"
+            )),
+        }
     }
 }

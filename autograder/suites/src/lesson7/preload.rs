@@ -4,10 +4,13 @@
 //! Both are built here, by `cargo`, from the crate's own folder (the harness
 //! links the crate as an rlib, whose C exports stay off: an exported `malloc`
 //! would become the harness's allocator). The target folders sit next to the
-//! harness binary, so a second test finds them built: `lesson7-preload/` for
-//! the library, `lesson7-program/` for the Rust program. Two folders, because
-//! the program's build makes the crate's cdylib too, without the C exports,
-//! under the very name of the library.
+//! harness binary, so a second test finds them built: `lesson7-preload/<package>/`
+//! for the library, `lesson7-program/<package>/` for the Rust program. Two
+//! folders, because the program's build makes the crate's cdylib too,
+//! without the C exports, under the very name of the library; one per
+//! package, because crates built from different workspaces may not share a
+//! target folder (their common dependencies would be built twice, under two
+//! paths, and clash).
 
 use std::ffi::OsString;
 use std::fs;
@@ -85,10 +88,11 @@ pub fn build_library(krate: &Crate) -> Result<PathBuf, String> {
             "--manifest-path",
             &manifest,
         ],
-        &target_dir(LIBRARY_TARGET),
+        &target_dir(LIBRARY_TARGET).join(krate.package),
         "the shared library (cargo build --release --features preload)",
     )?;
     let lib = target_dir(LIBRARY_TARGET)
+        .join(krate.package)
         .join("release")
         .join(format!("lib{}.so", krate.package.replace('-', "_")));
     if !lib.is_file() {
@@ -537,7 +541,8 @@ fn write_words(path: &Path, n: usize) -> std::io::Result<()> {
 /// its `#[global_allocator]`: built in a generated crate that depends on the
 /// student's by path, run, and judged by its exit status and last line.
 pub fn global_allocator_program(krate: &Crate) -> Result<(), String> {
-    let project = target_dir(PROGRAM_TARGET).join("global-alloc-program");
+    let target = target_dir(PROGRAM_TARGET).join(krate.package);
+    let project = target.join("global-alloc-program");
     fs::create_dir_all(project.join("src")).map_err(|e| format!("{}: {e}", project.display()))?;
     let manifest = format!(
         "[package]\nname = \"heaplab-global-alloc-program\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
@@ -557,10 +562,10 @@ pub fn global_allocator_program(krate: &Crate) -> Result<(), String> {
             "--manifest-path",
             &manifest_path,
         ],
-        &target_dir(PROGRAM_TARGET),
+        &target,
         "the Rust test program (autograder/suites/programs/lesson7-global-alloc.rs)",
     )?;
-    let binary = target_dir(PROGRAM_TARGET).join("release/heaplab-global-alloc-program");
+    let binary = target.join("release/heaplab-global-alloc-program");
     let ran = run_with_timeout(Command::new(&binary), Duration::from_secs(60))?;
     notice_todo(&ran.stderr);
     let stdout = String::from_utf8_lossy(&ran.stdout);
