@@ -81,6 +81,6 @@ where
     ));
     Suite {
         tests,
-        programs: Vec::new(),
+        programs: vec![crate::trace::replay_program_realloc(&make)],
     }
 }
