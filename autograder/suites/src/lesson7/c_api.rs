@@ -13,8 +13,7 @@ use std::io::Read;
 use std::os::fd::FromRawFd;
 use std::time::{Duration, Instant};
 
-use super::preload::{build_library, Crate};
-use crate::harness::note_todo;
+use super::preload::{build_library, notice_todo, Crate};
 
 /// How long the child may take.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -24,9 +23,7 @@ pub fn check(krate: &Crate) -> Result<(), String> {
     let lib = build_library(krate)?;
     let lib = lib.to_string_lossy().to_string();
     let (status, stdout, stderr) = in_child(|| checks(&lib))?;
-    if let Some(line) = stderr.lines().find(|l| l.contains("not yet implemented")) {
-        note_todo(format!("the shared library: {}", line.trim()));
-    }
+    notice_todo(stderr.as_bytes());
     if status == Some(0) {
         return Ok(());
     }

@@ -167,16 +167,29 @@ pub fn tail(bytes: &[u8]) -> String {
     lines[lines.len().saturating_sub(12)..].join("\n")
 }
 
-/// When a program died of the stub's `todo!()` (its panic message, then an
-/// abort), tells the harness, so the test reads "not implemented".
-fn notice_todo(stderr: &[u8]) {
+/// When a program died of the stub's `todo!()` (Rust's panic message, then
+/// an abort), tells the harness where, so the test reads "not implemented".
+pub fn notice_todo(stderr: &[u8]) {
     let text = String::from_utf8_lossy(stderr);
-    if let Some(line) = text
-        .lines()
-        .find(|l| l.contains("not yet implemented") || l.contains("not implemented"))
-    {
-        note_todo(format!("the preloaded library: {}", line.trim()));
-    }
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(at) = lines
+        .iter()
+        .position(|l| l.contains("not yet implemented") || l.contains("not implemented"))
+    else {
+        return;
+    };
+    // "thread '<unnamed>' panicked at src/preload.rs:37:5:" comes just before.
+    let location = lines[..=at]
+        .iter()
+        .rev()
+        .find_map(|l| {
+            l.split_once("panicked at ")
+                .map(|(_, rest)| rest.trim_end_matches(':'))
+        })
+        .unwrap_or("an unknown place");
+    note_todo(format!(
+        "{location} (in the crate built as a library or program)"
+    ));
 }
 
 /// The statistics the library prints at exit with `HEAPLAB_STATS=1`:
