@@ -47,6 +47,10 @@ bench:
 bench-traces *args:
     cargo bench -p heaplab-suites --bench traces -- {{args}}
 
+# Lesson 7's library against the system allocator under LD_PRELOAD (docs/performance.md).
+bench-preload:
+    cargo bench -p heaplab-suites --bench lesson7_drop_in
+
 # Replay traces/ against a lesson's heap: `just bench-lesson lesson6 --plot footprint.svg`.
 bench-lesson lesson *args:
     cargo run -q -p heaplab-autograder --bin grade -- bench {{lesson}} {{args}}
