@@ -341,7 +341,11 @@ mod tests {
         let mut blocks = Vec::new();
         let mut align = 32;
         // Miri interprets every byte written: small sizes there.
-        let sizes: &[usize] = if cfg!(miri) { &[1, 100] } else { &[1, 100, 3000, 70_000] };
+        let sizes: &[usize] = if cfg!(miri) {
+            &[1, 100]
+        } else {
+            &[1, 100, 3000, 70_000]
+        };
         while align <= 4 * page {
             for &size in sizes {
                 let p = heap.malloc_aligned(align, size).unwrap();
