@@ -4,13 +4,13 @@
 //! Both are built here, by `cargo`, from the crate's own folder (the harness
 //! links the crate as an rlib, whose C exports stay off: an exported `malloc`
 //! would become the harness's allocator). The target folders sit next to the
-//! harness binary, so a second test finds them built: `lesson7-preload/<package>/`
-//! for the library, `lesson7-program/<package>/` for the Rust program. Two
+//! harness binary, so a second test finds them built: `lesson7-preload/<crate>/`
+//! for the library, `lesson7-program/<crate>/` for the Rust program. Two
 //! folders, because the program's build makes the crate's cdylib too,
-//! without the C exports, under the very name of the library; one per
-//! package, because crates built from different workspaces may not share a
-//! target folder (their common dependencies would be built twice, under two
-//! paths, and clash).
+//! without the C exports, under the very name of the library; one per crate
+//! (package and folder), because crates built from different workspaces may
+//! not share a target folder (their common dependencies would be built
+//! twice, under two paths, and clash).
 
 use std::ffi::OsString;
 use std::fs;
@@ -27,6 +27,17 @@ use crate::harness::note_todo;
 pub struct Crate {
     pub dir: &'static str,
     pub package: &'static str,
+}
+
+impl Crate {
+    /// The crate's own build folder name: the package and a hash of its
+    /// folder (the stub, the solution and a submission all differ).
+    pub fn folder_name(&self) -> String {
+        let hash = self.dir.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+        });
+        format!("{}-{:08x}", self.package, hash as u32)
+    }
 }
 
 /// The target folder `name` for a nested build: under
@@ -88,11 +99,11 @@ pub fn build_library(krate: &Crate) -> Result<PathBuf, String> {
             "--manifest-path",
             &manifest,
         ],
-        &target_dir(LIBRARY_TARGET).join(krate.package),
+        &target_dir(LIBRARY_TARGET).join(krate.folder_name()),
         "the shared library (cargo build --release --features preload)",
     )?;
     let lib = target_dir(LIBRARY_TARGET)
-        .join(krate.package)
+        .join(krate.folder_name())
         .join("release")
         .join(format!("lib{}.so", krate.package.replace('-', "_")));
     if !lib.is_file() {
@@ -554,7 +565,7 @@ fn write_words(path: &Path, n: usize) -> std::io::Result<()> {
 /// its `#[global_allocator]`: built in a generated crate that depends on the
 /// student's by path, run, and judged by its exit status and last line.
 pub fn global_allocator_program(krate: &Crate) -> Result<(), String> {
-    let target = target_dir(PROGRAM_TARGET).join(krate.package);
+    let target = target_dir(PROGRAM_TARGET).join(krate.folder_name());
     let project = target.join("global-alloc-program");
     fs::create_dir_all(project.join("src")).map_err(|e| format!("{}: {e}", project.display()))?;
     let manifest = format!(
