@@ -42,7 +42,7 @@ where
         if let Some(failure) = &checked.failure {
             return Err(format!(
                 "the `{workload}` workload (traces/{workload}.rep) failed at {failure}\n\
-                 Replay it with `cargo grade bench <lesson> --traces traces` to see every trace."
+                 `cargo grade bench` on this lesson replays every trace the same way."
             ));
         }
         let percent = 100.0 * checked.utilization();
@@ -50,17 +50,26 @@ where
             return Ok(());
         }
         Err(format!(
-            "utilization on the `{workload}` workload (traces/{workload}.rep) is {percent:.1}%, \
+            "utilization on the `{workload}` workload (traces/{workload}.rep) is {percent:.1}%; \
              at least {min_percent}% is needed.\n\
              The workload: {about}.\n\
-             At most {} bytes of payload were live at once, but the heap had {} bytes mapped \
-             at its peak ({} more than the payload).\n\
-             Memory freed must be found again: look at how free chunks are split, merged and \
-             searched. `cargo grade bench <lesson> --plot footprint.svg` draws the footprint \
-             over the trace.",
-            checked.peak_live,
-            checked.peak_mapped,
-            checked.peak_mapped.saturating_sub(checked.peak_live),
+             At most {} of payload were live at once, but the heap had {} mapped at its \
+             peak: {} more than the payload.\n\
+             Memory that is freed must be found again: look at how free chunks are split, \
+             merged and searched. `cargo grade bench` on this lesson with \
+             `--plot footprint.svg` draws the footprint over the whole trace.",
+            bytes(checked.peak_live),
+            bytes(checked.peak_mapped),
+            bytes(checked.peak_mapped.saturating_sub(checked.peak_live)),
         ))
     })
+}
+
+/// `1000 bytes`, `2.9 MiB (3014656 bytes)`: exact, and readable when large.
+fn bytes(n: usize) -> String {
+    if n < 1 << 20 {
+        format!("{n} bytes")
+    } else {
+        format!("{:.1} MiB ({n} bytes)", n as f64 / f64::from(1 << 20))
+    }
 }
