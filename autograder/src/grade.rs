@@ -196,8 +196,9 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
                 h.header(&lesson.id, &lesson.title, &crate_shown, tests.len(), seed);
             } else {
                 progress(&format!(
-                    "running {} tests, {} at a time",
+                    "running {} test{}, {} at a time",
                     tests.len(),
+                    if tests.len() == 1 { "" } else { "s" },
                     jobs.min(tests.len())
                 ));
             }
