@@ -361,7 +361,7 @@ where
                 format!("{addr:#x}"),
             )?;
             ensure(
-                is_mapped(addr, len),
+                is_mapped(run.as_ptr(), len),
                 "map returned memory that is not mapped (mincore says so)",
                 format!("[{addr:#x}, {:#x}) mapped", addr + len),
                 "not mapped".to_string(),
@@ -393,7 +393,7 @@ where
             // SAFETY: exactly the range map returned, never used.
             unsafe { pages.unmap(run, 2 * page) };
             ensure(
-                !is_mapped(addr, page) && !is_mapped(addr + page, page),
+                !is_mapped(run.as_ptr(), page) && !is_mapped(run.as_ptr().wrapping_add(page), page),
                 "unmap left the pages mapped",
                 format!("[{addr:#x}, {:#x}) unmapped (munmap)", addr + 2 * page),
                 "still mapped (mincore)".to_string(),
@@ -444,11 +444,11 @@ fn os_page_size() -> usize {
 
 /// True when every page of `[addr, addr + len)` is mapped: `mincore` fails
 /// with ENOMEM on a range that is not.
-fn is_mapped(addr: usize, len: usize) -> bool {
+fn is_mapped(addr: *mut u8, len: usize) -> bool {
     let pages = len.div_ceil(os_page_size());
     let mut residency = vec![0u8; pages];
     // SAFETY: mincore only reads the page tables of the range and writes one
     // byte per page into `residency`, which has room for them.
-    let rc = unsafe { libc::mincore(addr as *mut libc::c_void, len, residency.as_mut_ptr()) };
+    let rc = unsafe { libc::mincore(addr.cast(), len, residency.as_mut_ptr()) };
     rc == 0
 }

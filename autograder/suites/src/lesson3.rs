@@ -63,9 +63,8 @@ where
                     return Ok(());
                 };
                 let b = state.model.block(*id).expect("the new block is live");
-                let ptr = std::ptr::NonNull::new(b.addr as *mut u8).expect("not null");
                 // SAFETY: b came from this heap's malloc and is not freed.
-                match unsafe { state.heap.usable_size(ptr) } {
+                match unsafe { state.heap.usable_size(b.ptr) } {
                     Some(_) => Ok(()),
                     None => Err(Failure::new(
                         format!("usable_size({}) returned None", b.name()),

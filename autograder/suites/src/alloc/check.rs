@@ -416,7 +416,7 @@ fn contents_kept<H>(state: &State<'_, H>) -> CheckResult {
         }
         // SAFETY: the block was checked to lie inside a live mapping when it
         // was returned, and the test still holds it (not freed).
-        let bytes = unsafe { std::slice::from_raw_parts(b.addr as *const u8, b.pattern.len()) };
+        let bytes = unsafe { std::slice::from_raw_parts(b.ptr.as_ptr(), b.pattern.len()) };
         if bytes != b.pattern.as_slice() {
             let i = bytes
                 .iter()
@@ -449,11 +449,7 @@ fn contents_kept<H>(state: &State<'_, H>) -> CheckResult {
 fn usable_size<H: Heap>(state: &State<'_, H>) -> CheckResult {
     for b in &state.model.live {
         // SAFETY: b came from this heap's malloc and is not freed.
-        let usable = unsafe {
-            state
-                .heap
-                .usable_size(std::ptr::NonNull::new(b.addr as *mut u8).unwrap())
-        };
+        let usable = unsafe { state.heap.usable_size(b.ptr) };
         if let Some(u) = usable {
             if u < b.size {
                 return Err(Failure::new(
@@ -475,7 +471,7 @@ fn usable_size<H: Heap>(state: &State<'_, H>) -> CheckResult {
 pub fn header_word(b: &LiveBlock) -> usize {
     // SAFETY: the block's header lies inside a live mapping (checked when the
     // block was returned); unaligned read, so a misaligned block is no UB.
-    unsafe { std::ptr::read_unaligned((b.addr - HEADER) as *const usize) }
+    unsafe { std::ptr::read_unaligned(b.ptr.as_ptr().wrapping_sub(HEADER).cast::<usize>()) }
 }
 
 fn headers<H: Heap>(state: &State<'_, H>) -> CheckResult {
@@ -512,9 +508,8 @@ fn headers<H: Heap>(state: &State<'_, H>) -> CheckResult {
             )
             .at(chunk));
         }
-        let ptr = std::ptr::NonNull::new(b.addr as *mut u8).unwrap();
         // SAFETY: b came from this heap's malloc and is not freed.
-        if let Some(u) = unsafe { state.heap.usable_size(ptr) } {
+        if let Some(u) = unsafe { state.heap.usable_size(b.ptr) } {
             if u != size - HEADER {
                 return Err(Failure::new(
                     format!("usable_size({}) does not match its header", b.name()),

@@ -2,14 +2,18 @@
 //! and what bytes they should hold.
 
 use std::fmt;
+use std::ptr::NonNull;
 
 /// A block the test got from `malloc` and has not freed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveBlock {
     /// The block's number: `a0` is the first block of a run, `a1` the next...
     pub id: usize,
-    /// The pointer `malloc` returned.
+    /// The pointer `malloc` returned, as a number.
     pub addr: usize,
+    /// The same pointer, with its provenance: the engine reads and writes
+    /// the block through it, so Miri can follow every access.
+    pub ptr: NonNull<u8>,
     /// The size asked for.
     pub size: usize,
     /// The bytes written by `write(aN)`: the block must keep them until freed.

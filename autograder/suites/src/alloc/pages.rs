@@ -73,6 +73,9 @@ struct Record {
     events: Vec<PageEvent>,
     /// Live mappings by address.
     live: BTreeMap<usize, Mapping>,
+    /// The pointer `mmap` returned for each live mapping (its provenance,
+    /// for `munmap` when the source is dropped).
+    bases: BTreeMap<usize, NonNull<u8>>,
     map_calls: usize,
     serial: usize,
     pages_mapped: usize,
@@ -174,6 +177,8 @@ impl PageSource for InstrumentedPages {
             serial: r.serial,
         };
         r.live.insert(mapping.addr, mapping);
+        let base = NonNull::new(p.cast::<u8>())?;
+        r.bases.insert(mapping.addr, base);
         r.pages_mapped += len / r.page_size;
         r.events.push(PageEvent::Mapped(mapping));
         NonNull::new(p.cast())
@@ -185,6 +190,7 @@ impl PageSource for InstrumentedPages {
         match r.live.get(&addr).copied() {
             Some(m) if m.len == len => {
                 r.live.remove(&addr);
+                r.bases.remove(&addr);
                 r.pages_unmapped += len / r.page_size;
                 r.events.push(PageEvent::Unmapped(m));
                 // SAFETY: [addr, addr+len) is exactly one live mapping of this
@@ -213,10 +219,11 @@ impl PageSource for InstrumentedPages {
 impl Drop for InstrumentedPages {
     fn drop(&mut self) {
         let mut r = self.log.0.borrow_mut();
-        for (_, m) in std::mem::take(&mut r.live) {
+        let bases = std::mem::take(&mut r.bases);
+        for (addr, m) in std::mem::take(&mut r.live) {
             // SAFETY: the heap that owned this source is gone, so nothing uses
             // its pages; each range is exactly one live mapping.
-            unsafe { libc::munmap(m.addr as *mut libc::c_void, m.len) };
+            unsafe { libc::munmap(bases[&addr].as_ptr().cast(), m.len) };
         }
     }
 }

@@ -112,7 +112,7 @@ impl<'c, H: Heap> Session<'c, H> {
 
     /// The pointer `malloc` returned for live block `id`.
     pub fn ptr(&self, id: usize) -> NonNull<u8> {
-        NonNull::new(self.block(id).addr as *mut u8).expect("malloc never returns null")
+        self.block(id).ptr
     }
 
     /// The operations done so far, one per entry (`a0 = malloc(24)`).
@@ -185,6 +185,7 @@ impl<'c, H: Heap> Session<'c, H> {
                 self.model.live.push(LiveBlock {
                     id,
                     addr: p.as_ptr() as usize,
+                    ptr: p,
                     size,
                     pattern: Vec::new(),
                 });
@@ -230,9 +231,7 @@ impl<'c, H: Heap> Session<'c, H> {
         let bytes = pattern(id, block.size);
         // SAFETY: the block lies inside a live mapping (checked when it was
         // returned) and is live, so the test owns its `size` bytes.
-        unsafe {
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), block.addr as *mut u8, bytes.len())
-        };
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), block.ptr.as_ptr(), bytes.len()) };
         let name = block.name();
         self.model
             .live
