@@ -108,9 +108,6 @@ impl Picture {
     /// offsets from the mapping's start, runs of identical rows folded.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        if self.runs.is_empty() {
-            out.push_str("  (nothing is mapped)\n");
-        }
         // The legend, wrapped to about 88 columns.
         let mut line = format!("  one character per {CELL} bytes:");
         for item in &self.legend {
@@ -124,6 +121,9 @@ impl Picture {
         }
         out.push_str(&line);
         out.push('\n');
+        if self.runs.is_empty() {
+            out.push_str("  (nothing is mapped)\n");
+        }
         let mut order: Vec<usize> = (0..self.runs.len()).collect();
         order.sort_by_key(|&i| {
             let m = self.runs[i].mapping;

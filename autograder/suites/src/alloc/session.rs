@@ -309,7 +309,7 @@ impl<'c, H: Heap> Session<'c, H> {
     /// A failure message for `failure` at this point of the session, for a
     /// scenario's own expectations.
     pub fn fail_now(&self, failure: Failure) -> String {
-        self.message(failure, "scenario")
+        self.message(failure, "")
     }
 
     /// `Ok` when `ok`, else the failure message for `failure()`.
@@ -408,7 +408,11 @@ impl<'c, H: Heap> Session<'c, H> {
         out.push_str(&format!("  expected: {}\n", failure.expected));
         out.push_str(&format!("  found:    {}\n", failure.found));
         match self.transcript.last() {
+            Some(last) if check.is_empty() => {
+                out.push_str(&format!("  (after step {step}: {last})\n"))
+            }
             Some(last) => out.push_str(&format!("  ({check}, after step {step}: {last})\n")),
+            None if check.is_empty() => out.push_str("  (right after the heap was made)\n"),
             None => out.push_str(&format!("  ({check}, right after the heap was made)\n")),
         }
         out.push_str("\noperations:\n");
