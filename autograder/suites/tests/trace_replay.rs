@@ -324,3 +324,19 @@ fn the_timed_replay_runs_the_system_allocator_and_a_heap() {
     let (pages, _log) = metered();
     assert!(replay::timed(&trace, &mut HeapAllocator(Bump::new(pages))).is_ok());
 }
+
+#[test]
+fn a_malloc_that_returns_none_fails_the_trace_at_its_line() {
+    let trace = parse("t.rep", "0\n2\n3\n1\na 0 100\na 1 10000\nf 0\n").unwrap();
+    let (pages, log) = metered();
+    log.refuse_maps_over(Some(log.page_size()));
+    let c = replay::checked(&trace, &mut HeapAllocator(PagePerBlock::new(pages)), &log);
+    let f = c.failure.expect("a refused request stops the trace");
+    assert_eq!((f.line, f.op.as_str()), (6, "a 1 10000"), "{f}");
+    assert!(
+        f.message
+            .starts_with("malloc(10000) returned None (out of memory)"),
+        "{f}"
+    );
+    assert_eq!(c.ops_done, 1);
+}

@@ -183,3 +183,29 @@ extern "C" fn on_fatal_signal(sig: libc::c_int) {
     // (SA_RESETHAND), so the process dies of the signal, as it would have.
     unsafe { libc::raise(sig) };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::rep::parse;
+
+    #[test]
+    fn a_panic_in_the_replay_becomes_the_traces_error_at_its_line() {
+        let trace = parse("t.rep", "0\n2\n3\n1\na 0 8\na 1 8\nf 0\n").unwrap();
+        phase(Phase::TimedHeap);
+        let result = guard("t.rep", &trace, || {
+            LINE.store(6, Ordering::Relaxed);
+            panic!("the heap gave up");
+        });
+        let error = result.error.expect("the panic is the trace's error");
+        assert_eq!((error.line, error.op.as_str()), (6, "a 1 8"));
+        assert!(
+            error
+                .message
+                .contains("during the timed replay of the heap"),
+            "{}",
+            error.message
+        );
+        assert_eq!((result.file.as_str(), result.utilization), ("t.rep", 0.0));
+    }
+}
