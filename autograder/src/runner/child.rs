@@ -141,14 +141,26 @@ pub fn run(exe: &Path, args: &[String], limits: &Limits, cwd: &Path) -> std::io:
         if unsafe { libc::dup2(token_raw, TOKEN_FD) } == -1 {
             return Err(std::io::Error::last_os_error());
         }
-        let limit = libc::rlimit {
-            rlim_cur: memory as libc::rlim_t,
-            rlim_max: memory as libc::rlim_t,
-        };
+        // Without address-space randomization, mmap returns the same
+        // addresses every run, so two grades of the same code print the same
+        // pictures, and a replay shows exactly what the report showed. Where
+        // a sandbox forbids it, the addresses just differ between runs.
+        // SAFETY: personality(0xffffffff) only queries the persona.
+        let persona = unsafe { libc::personality(0xffff_ffff) };
+        if persona != -1 {
+            let persona = persona as libc::c_ulong | libc::ADDR_NO_RANDOMIZE as libc::c_ulong;
+            // SAFETY: the persona changes how the next exec lays out memory,
+            // nothing of this process.
+            unsafe { libc::personality(persona) };
+        }
         // If the grader is killed outright (SIGKILL, a grading server's hard
         // timeout), the test dies with it instead of running on.
         // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag of this process.
         unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) };
+        let limit = libc::rlimit {
+            rlim_cur: memory as libc::rlim_t,
+            rlim_max: memory as libc::rlim_t,
+        };
         // SAFETY: setrlimit reads the struct it is given and changes only
         // this (child) process's limits.
         if unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) } == -1 {
@@ -163,8 +175,8 @@ pub fn run(exe: &Path, args: &[String], limits: &Limits, cwd: &Path) -> std::io:
         unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
         Ok(())
     };
-    // SAFETY: the closure calls only dup2 and setrlimit, which are
-    // async-signal-safe, and allocates nothing.
+    // SAFETY: the closure calls only dup2, personality, prctl and
+    // setrlimit, which are async-signal-safe system calls, and allocates nothing.
     unsafe { cmd.pre_exec(pre_exec) };
 
     stop_tests_on_interrupt();
