@@ -355,7 +355,7 @@ where
             };
             let addr = run.as_ptr() as usize;
             ensure(
-                addr % page == 0,
+                addr.is_multiple_of(page),
                 "map returned an address that is not page aligned",
                 format!("a multiple of {page}"),
                 format!("{addr:#x}"),

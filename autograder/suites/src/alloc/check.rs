@@ -61,6 +61,8 @@ pub enum Done {
     Write { id: usize },
     /// The page source was told to refuse its next map.
     RefuseNextMap,
+    /// No operation: the test asked for the checks ([`Session::check_now`](super::Session::check_now)).
+    Nothing,
 }
 
 /// What the engine hands every check after an operation.

@@ -303,7 +303,7 @@ impl<'c, H: Heap> Session<'c, H> {
 
     /// Runs the configured checks now, as after an operation.
     pub fn check_now(&self) -> Result<(), String> {
-        self.check_done(&Done::Start, &[])
+        self.check_done(&Done::Nothing, &[])
     }
 
     /// A failure message for `failure` at this point of the session, for a
