@@ -180,7 +180,7 @@ impl<S: PageSource> Broken<S> {
 impl<S: PageSource> Broken<S> {
     fn malloc_inner(&mut self, size: usize) -> Option<NonNull<u8>> {
         self.calls += 1;
-        if self.has(Flaw::Overlap) && self.calls % 3 == 0 {
+        if self.has(Flaw::Overlap) && self.calls.is_multiple_of(3) {
             if let Some(last) = self.last {
                 self.stats.chunks_allocated += 1;
                 self.live += 1;
