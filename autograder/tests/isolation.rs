@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{grade_fixture, test};
+use common::{fixture_manifest, grade_fixture, test};
 use serde_json::Value;
 
 fn status(report: &Value, name: &str) -> String {
@@ -157,4 +157,70 @@ fn test_filter_runs_only_matching_tests() {
         .collect();
     assert_eq!(names, ["passes"]);
     assert_eq!(r["score"], r["max_score"]);
+}
+
+/// Processes whose command line has all of `parts` as arguments.
+fn processes_with(parts: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = raw
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if parts.iter().all(|p| args.iter().any(|a| a == p)) {
+            found.push(args.join(" "));
+        }
+    }
+    found
+}
+
+#[test]
+fn nothing_a_test_started_outlives_the_grade() {
+    let run = grade_fixture(&["misbehave", "--solution", "--test", "leaves_a_child"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The fixture starts `sleep 317.5` and returns; the grader kills its group.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(processes_with(&["sleep", "317.5"]), Vec::<String>::new());
+}
+
+#[test]
+fn ctrl_c_stops_the_running_tests() {
+    use std::io::BufRead;
+    let slow = fixture_manifest().with_file_name("slow.toml");
+    let mut grade = std::process::Command::new(env!("CARGO_BIN_EXE_grade"))
+        .args([
+            "--manifest",
+            slow.to_str().unwrap(),
+            "misbehave",
+            "--solution",
+        ])
+        .args(["--seed", "31337"])
+        .current_dir(common::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The header comes after the build, just before the tests start.
+    let mut stdout = std::io::BufReader::new(grade.stdout.take().unwrap());
+    let mut header = String::new();
+    stdout.read_line(&mut header).unwrap();
+    assert!(header.starts_with("misbehave"), "{header}");
+    let test = ["--run", "endless_loop", "31337"];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while processes_with(&test).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the test never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: kill sends a signal to the grader this test started.
+    unsafe { libc::kill(grade.id() as libc::pid_t, libc::SIGINT) };
+    let status = grade.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "interrupted: could not grade");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(processes_with(&test), Vec::<String>::new());
 }

@@ -101,7 +101,7 @@ pub fn suite(answer: fn() -> u64) -> Suite {
         Test::new("leaves_a_child", |_| {
             // A program that outlives the test and holds its stdout open.
             std::process::Command::new("sleep")
-                .arg("300")
+                .arg("317.5")
                 .spawn()
                 .map_err(|e| format!("cannot start sleep: {e}"))?;
             Ok(())
