@@ -1,6 +1,5 @@
-//! Lesson 7's suite: a drop-in malloc. Lesson 6's properties still hold;
-//! `realloc`, `calloc` and aligned blocks keep the model's contents and the
-//! heap's invariants; threads share the heap safely; and the student's crate,
+//! Lesson 7's suite: a drop-in malloc. `realloc`, `calloc` and aligned
+//! blocks keep the model's contents and lesson 6's heap invariants; threads share the heap safely; and the student's crate,
 //! built as a shared library, runs real programs under `LD_PRELOAD` and a
 //! Rust program as its `#[global_allocator]`.
 //!
@@ -50,21 +49,7 @@ where
 {
     let make = Rc::new(make);
     let share = Rc::new(share);
-    // Lesson 6's tests, unchanged and together as one: lesson 7 must not
-    // break the heap it builds on (given code, so one point).
-    let lesson6 = crate::lesson6::suite({
-        let make = make.clone();
-        move |pages| make(pages)
-    })
-    .tests;
-    let mut tests = vec![Test::new("lesson6_tests_still_pass", move |ctx| {
-        for test in &lesson6 {
-            (test.run)(ctx)
-                .map_err(|message| format!("lesson 6's test {} fails:\n{message}", test.name))?;
-        }
-        Ok(())
-    })];
-    tests.extend(ops::tests(&make));
+    let mut tests = ops::tests(&make);
     tests.extend(threads::tests(&share));
     tests.push(Test::new("c_functions_follow_c", move |_| {
         c_api::check(&krate)

@@ -1,0 +1,21 @@
+//! Lesson 7's starter gives lesson 6's heap solved. That given code, as the
+//! student receives it, must still pass every lesson 6 test: lesson 7's tests
+//! build on it, and it earns no points of its own.
+//!
+//! A test binary of its own: the harness notes a reached `todo!()` in a
+//! process-wide flag, so this must not share a process with stub tests.
+
+use heaplab_suites::harness::{run_one, Report, DEFAULT_SEED};
+
+#[test]
+fn given_lesson6_heap_passes_lesson6_suite() {
+    for test in heaplab_suites::lesson6::suite(::lesson7::BigHeap::new).tests {
+        let report = run_one(&test, DEFAULT_SEED);
+        assert_eq!(
+            report,
+            Report::Passed,
+            "lesson 6's `{}` on lesson 7's given heap",
+            test.name
+        );
+    }
+}
