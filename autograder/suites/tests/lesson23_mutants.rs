@@ -100,6 +100,8 @@ enum Flaw {
     ForgetRunOnRefusal,
     /// Maps lengths that are not whole pages.
     BytesNotPages,
+    /// `free` unmaps the current run, with the other blocks still in it.
+    UnmapOnFree,
     // Lesson 3 only (header > 0):
     /// Writes the header but does not make room for it: the payload runs 16
     /// bytes into the next chunk, whose header the payload then overwrites.
@@ -269,6 +271,15 @@ impl<S: PageSource> Heap for Broken<S> {
             self.stats.chunks_freed += 1;
         }
         self.live -= 1;
+        let at = ptr.as_ptr() as usize;
+        if self.has(Flaw::UnmapOnFree) && at >= self.run_start && at < self.end {
+            let run = NonNull::new(self.run_start as *mut u8).expect("a run");
+            // SAFETY: not safe at all: this is the bug under test (the run
+            // still holds live blocks). It is exactly one earlier mapping.
+            unsafe { self.pages.unmap(run, self.end - self.run_start) };
+            self.stats.pages_unmapped += (self.end - self.run_start) / self.pages.page_size();
+            (self.run_start, self.next, self.end) = (0, 0, 0);
+        }
         if self.has(Flaw::ResetWhenEmpty) && self.live == 0 {
             self.next = self.run_start;
         }
@@ -406,6 +417,13 @@ fn lesson2_cases() -> Vec<(Flaw, Vec<&'static str>)> {
         (
             Flaw::BytesNotPages,
             vec!["blocks_are_aligned", "one_byte_costs_one_page"],
+        ),
+        (
+            Flaw::UnmapOnFree,
+            vec![
+                "blocks_are_inside_mapped_pages",
+                "blocks_keep_their_contents",
+            ],
         ),
     ]
 }

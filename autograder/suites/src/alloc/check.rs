@@ -273,6 +273,7 @@ pub(crate) fn run_checks<H: Heap>(
     // The engine touches block memory (writes, pattern checks, headers), so
     // "inside mapped pages" is a guard for every property.
     inside_mapped(state).map_err(|f| (Check::InsideMapped.name().to_string(), f))?;
+    still_mapped(state).map_err(|f| (Check::InsideMapped.name().to_string(), f))?;
     for check in Check::ALL {
         if check == Check::InsideMapped || !config.has(check) {
             continue;
@@ -314,6 +315,42 @@ fn source_contract<H>(state: &State<'_, H>) -> CheckResult {
             v.clone(),
         )),
     }
+}
+
+/// Every live block is still inside a mapping: the heap did not unmap pages
+/// under a block it handed out (the engine would crash reading it).
+fn still_mapped<H>(state: &State<'_, H>) -> CheckResult {
+    if !state
+        .page_events
+        .iter()
+        .any(|e| matches!(e, PageEvent::Unmapped(_)))
+    {
+        return Ok(());
+    }
+    for b in &state.model.live {
+        let start = b.addr - state.header;
+        if state
+            .log
+            .mapping_holding(start, b.extent() + state.header)
+            .is_none()
+        {
+            let unmapped: Vec<String> = state
+                .page_events
+                .iter()
+                .filter(|e| matches!(e, PageEvent::Unmapped(_)))
+                .map(|e| e.to_string())
+                .collect();
+            return Err(Failure::new(
+                format!("the heap unmapped {} while it was still live", b.name()),
+                format!(
+                    "[{start:#x}, {:#x}) still mapped until it is freed",
+                    b.end()
+                ),
+                unmapped.join(", "),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The new block's extent, header included, lies inside one mapping.
