@@ -18,7 +18,9 @@
 //!   not exactly one earlier map, is recorded as a violation (and not passed
 //!   to the OS). Dropping the source unmaps whatever is still mapped.
 //! - [`Model`] / [`LiveBlock`]: the live blocks (`a0`, `a1`, ... by id), their
-//!   requested size and the pattern written to them; freed ranges; counts.
+//!   address (`addr` as a number, `ptr` with its provenance: read and write
+//!   block memory through `ptr`, so Miri can follow it), requested size and
+//!   the pattern written to them; freed ranges; counts.
 //! - [`Check`]: the built-in named properties (aligned, inside mapped pages,
 //!   no overlap, contents kept, usable size, size headers, page stats, chunk
 //!   stats, no free list, no reuse, page source contract). A [`Config`]
@@ -26,16 +28,23 @@
 //!   with [`Config::hook`] (called after every operation with a [`State`]:
 //!   the heap, the model, the page log, the operation just [`Done`] and the
 //!   page events it caused; return `Err(Failure::new(what, expected,
-//!   found))`), adds picture layers with [`Config::painter`], declares the
-//!   16-byte header with [`Config::with_headers`], and sets the operation mix
-//!   ([`OpMix`], [`SizeMix`]) and the number of cases.
+//!   found))`; [`Done::Start`] comes once per fresh heap, so a hook can
+//!   reset per-heap state there), adds picture layers with
+//!   [`Config::painter`], declares the 16-byte header with
+//!   [`Config::with_headers`], and sets the operation mix ([`OpMix`],
+//!   [`SizeMix`]) and the number of cases.
+//!   Always on, selected or not: every new block (with its header) lies inside
+//!   one mapping, and after an unmap every live block is still mapped (the
+//!   engine never touches memory outside mapped pages, so a broken heap fails
+//!   a test instead of crashing it).
 //! - [`Session`]: a heap under test with its log, model and transcript.
 //!   `malloc(size) -> Result<id, String>`, `try_malloc(size) ->
 //!   Result<Option<id>, String>` (None allowed only when the source refused),
 //!   `free(id)`, `write(id)`, `refuse_next_map()`, `apply(Op)`, `free_all()`,
-//!   `finish()` (drop the heap, check its unmaps); `ensure(ok, || Failure)`
-//!   and `fail_now(Failure)` turn a scenario's own expectation into the full
-//!   message. Every operation runs the configured checks; the `Err` string is
+//!   `finish()` (drop the heap, check its unmaps); `check_now()` runs the
+//!   checks without an operation ([`Done::Nothing`]); `picture(focus)` draws
+//!   the pages now; `ensure(ok, || Failure)` and `fail_now(Failure)` turn a
+//!   scenario's own expectation into the full message. Every operation runs the configured checks; the `Err` string is
 //!   the complete failure message: what broke, expected, found, the step,
 //!   the operations (`a0 = malloc(24); write(a0); free(a0)`) and the picture.
 //! - [`Picture`]: one character per 16 bytes, 64 a row, one block of rows per
