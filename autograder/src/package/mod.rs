@@ -112,7 +112,7 @@ pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, 
     // The grader tree, shared by the three platforms.
     let grader_root = staging.path().join("heaplab");
     let mut grader = tree::grader(course, lesson)?;
-    grader.insert("autolab-grade.sh", fill(AUTOLAB_GRADE, course, lesson));
+    grader.insert("autolab-grade.sh", fill(AUTOLAB_GRADE, lesson));
     grader.write_to(&grader_root)?;
     vendor::vendor(&grader_root)?;
 
@@ -134,7 +134,7 @@ pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, 
 
     // Inkfish: test.pl beside the grader tree as one inner archive.
     let mut inkfish = archive::Entries::default();
-    inkfish.file("test.pl", fill(TEST_PL, course, lesson), true);
+    inkfish.file("test.pl", fill(TEST_PL, lesson), true);
     inkfish.file(INKFISH_INNER, tree.tar()?, false);
     emit(
         &format!("heaplab-{}-inkfish.tar.gz", lesson.id),
@@ -143,8 +143,8 @@ pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, 
 
     // Gradescope: the zip becomes /autograder/source.
     let mut gradescope = tree.clone();
-    gradescope.file("setup.sh", fill(GRADESCOPE_SETUP, course, lesson), true);
-    gradescope.file("run_autograder", fill(GRADESCOPE_RUN, course, lesson), true);
+    gradescope.file("setup.sh", fill(GRADESCOPE_SETUP, lesson), true);
+    gradescope.file("run_autograder", fill(GRADESCOPE_RUN, lesson), true);
     emit(
         &format!("heaplab-{}-gradescope.zip", lesson.id),
         gradescope.zip()?,
@@ -153,7 +153,7 @@ pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, 
     // Autolab: the Makefile and the archive it unpacks.
     emit(
         "autolab/autograde-Makefile",
-        fill(AUTOLAB_MAKEFILE, course, lesson),
+        fill(AUTOLAB_MAKEFILE, lesson),
     )?;
     emit("autolab/autograde.tar", tree.tar()?)?;
 
@@ -165,22 +165,13 @@ pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, 
 }
 
 /// A platform script with the lesson filled in.
-fn fill(template: &str, course: &Course, lesson: &Lesson) -> Vec<u8> {
+fn fill(template: &str, lesson: &Lesson) -> Vec<u8> {
     let all: Vec<&str> = lesson.tests.iter().map(|t| t.name.as_str()).collect();
     template
         .replace("@LESSON@", &lesson.id)
         .replace("@POINTS@", &lesson.max_points().to_string())
         .replace("@TESTS@", &all.join(" "))
-        .replace("@COURSE@", &course_name(course))
         .into_bytes()
-}
-
-fn course_name(course: &Course) -> String {
-    course
-        .root
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "heaplab".to_string())
 }
 
 fn readme(lesson: &Lesson) -> String {
