@@ -139,8 +139,11 @@ pub fn suite<H: Heap + 'static>(make: impl Fn(InstrumentedPages) -> H + 'static)
             )
         },
     ));
-    // Utilization on heaplab's generated workloads (traces/), a small share of the points.
+    // Utilization on heaplab's generated workloads (traces/), a small share of the points:
+    // lesson 5's two, which the big path must not spoil, and two of its own.
     for (name, workload, percent) in [
+        ("utilization_binary_at_least_80", "binary", 80),
+        ("utilization_coalescing_at_least_70", "coalescing", 70),
         ("utilization_big_blocks_at_least_90", "big-blocks", 90),
         ("utilization_realloc_at_least_65", "realloc", 65),
     ] {

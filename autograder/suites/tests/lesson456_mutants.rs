@@ -598,7 +598,12 @@ fn lesson5_cases() -> Vec<(Flaw, Vec<&'static str>)> {
         (Flaw::Unordered, vec!["free_list_is_in_address_order"]),
         (
             Flaw::NoMerge,
-            vec!["freed_run_is_one_chunk", "lecture_fragmentation_case"],
+            vec![
+                "freed_run_is_one_chunk",
+                "lecture_fragmentation_case",
+                "utilization_binary_at_least_80",
+                "utilization_coalescing_at_least_70",
+            ],
         ),
         (
             Flaw::MergeAfterOnly,
@@ -629,6 +634,8 @@ fn lesson6_cases() -> Vec<(Flaw, Vec<&'static str>)> {
             vec![
                 "big_block_gets_pages_of_its_own",
                 "big_blocks_are_unmapped_exactly",
+                "utilization_big_blocks_at_least_90",
+                "utilization_realloc_at_least_65",
             ],
         ),
         (
