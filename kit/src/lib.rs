@@ -144,7 +144,10 @@ impl Block {
 /// Rounds `n` up to a multiple of `align`, which must be a power of two.
 /// Returns `None` on overflow, so a huge request fails instead of wrapping.
 pub const fn align_up(n: usize, align: usize) -> Option<usize> {
-    assert!(align.is_power_of_two(), "align_up: alignment must be a power of two");
+    assert!(
+        align.is_power_of_two(),
+        "align_up: alignment must be a power of two"
+    );
     match n.checked_add(align - 1) {
         Some(m) => Some(m & !(align - 1)),
         None => None,
