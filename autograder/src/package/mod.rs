@@ -151,10 +151,7 @@ pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, 
     )?;
 
     // Autolab: the Makefile and the archive it unpacks.
-    emit(
-        "autolab/autograde-Makefile",
-        fill(AUTOLAB_MAKEFILE, lesson),
-    )?;
+    emit("autolab/autograde-Makefile", fill(AUTOLAB_MAKEFILE, lesson))?;
     emit("autolab/autograde.tar", tree.tar()?)?;
 
     // Instructions that depend on the lesson: Autolab's problem names, the image.
