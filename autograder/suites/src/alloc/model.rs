@@ -30,8 +30,10 @@ impl LiveBlock {
     }
 
     /// One past the block's last byte (by [`extent`](Self::extent)).
+    /// Saturates rather than overflows: a broken heap may hand out a block
+    /// for `malloc(usize::MAX)`, and the report must still say so.
     pub fn end(&self) -> usize {
-        self.addr + self.extent()
+        self.addr.saturating_add(self.extent())
     }
 
     /// The block's name in operation sequences (`a3`).

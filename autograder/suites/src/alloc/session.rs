@@ -365,7 +365,11 @@ impl<'c, H: Heap> Session<'c, H> {
         for b in &self.model.live {
             pic.paint_block(b.addr, b.extent(), b.letter());
             let start = b.addr.wrapping_sub(h);
-            if self.log.mapping_holding(start, b.extent() + h).is_none() {
+            if self
+                .log
+                .mapping_holding(start, b.extent().saturating_add(h))
+                .is_none()
+            {
                 pic.note(format!(
                     "{} ({}) = [{start:#x}, {:#x}) is not inside any one mapping",
                     b.name(),
