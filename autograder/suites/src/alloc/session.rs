@@ -420,11 +420,61 @@ impl<'c, H: Heap> Session<'c, H> {
             None => out.push_str(&format!("  ({check}, right after the heap was made)\n")),
         }
         out.push_str("\noperations:\n");
-        out.push_str(&wrap(&self.transcript, 88));
+        out.push_str(&wrap(&collapse_runs(&self.transcript), 88));
         out.push_str("\npages:\n");
         out.push_str(&self.picture(&failure.focus).render());
         out
     }
+}
+
+/// Shortens runs of four or more operations that differ only in the block
+/// they name, numbered one after another (`a0 = malloc(800)` …
+/// `a199 = malloc(800)`), to their first and last: a scenario that fills a
+/// heap stays readable.
+fn collapse_runs(ops: &[String]) -> Vec<String> {
+    const SHORTEST_RUN: usize = 4;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < ops.len() {
+        let mut end = i + 1;
+        if let Some((key, mut number)) = block_number(&ops[i]) {
+            while let Some((next_key, next_number)) = ops.get(end).and_then(|op| block_number(op)) {
+                if next_key != key || next_number != number + 1 {
+                    break;
+                }
+                number = next_number;
+                end += 1;
+            }
+        }
+        if end - i >= SHORTEST_RUN {
+            out.push(format!(
+                "{} … {} ({} operations)",
+                ops[i],
+                ops[end - 1],
+                end - i
+            ));
+        } else {
+            out.extend(ops[i..end].iter().cloned());
+        }
+        i = end;
+    }
+    out
+}
+
+/// The operation with its first block name (`a17`) blanked out, and that
+/// block's number: `("# = malloc(800)", 17)`.
+fn block_number(op: &str) -> Option<(String, usize)> {
+    let bytes = op.as_bytes();
+    let start = (0..bytes.len()).find(|&i| {
+        bytes[i] == b'a'
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+    })?;
+    let digits_end = (start + 1..bytes.len())
+        .find(|&i| !bytes[i].is_ascii_digit())
+        .unwrap_or(bytes.len());
+    let number = op[start + 1..digits_end].parse().ok()?;
+    Some((format!("{}#{}", &op[..start], &op[digits_end..]), number))
 }
 
 /// Joins operations with `; `, wrapped to `width` columns, indented.
@@ -450,4 +500,40 @@ fn wrap(ops: &[String], width: usize) -> String {
     out.push_str(&line);
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::collapse_runs;
+
+    fn ops(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn runs_of_numbered_operations_collapse_to_their_ends() {
+        let mut list: Vec<String> = (0..200).map(|i| format!("a{i} = malloc(800)")).collect();
+        list.push("malloc(800) -> None".to_string());
+        list.extend((160..170).map(|i| format!("free(a{i})")));
+        assert_eq!(
+            collapse_runs(&list),
+            ops(&[
+                "a0 = malloc(800) … a199 = malloc(800) (200 operations)",
+                "malloc(800) -> None",
+                "free(a160) … free(a169) (10 operations)",
+            ])
+        );
+    }
+
+    #[test]
+    fn short_or_mixed_sequences_stay_as_they_are() {
+        let list = ops(&[
+            "a0 = malloc(24)",
+            "a1 = malloc(24)",
+            "a2 = malloc(24)",
+            "free(a0)",
+            "a3 = malloc(8)",
+        ]);
+        assert_eq!(collapse_runs(&list), list);
+    }
 }
