@@ -63,6 +63,7 @@ impl Harness {
     /// Copies the harness binary to `exe` and returns a harness running that
     /// copy, free of the build lock: batch grading builds the next
     /// submission in the same project while this copy's tests run.
+    #[cfg(feature = "instructor")]
     pub fn copy_to(&self, exe: &Path) -> Result<Harness, Fatal> {
         std::fs::copy(&self.exe, exe).map_err(|e| {
             Fatal::new(format!("cannot copy the harness to {}: {e}", exe.display()))
