@@ -6,8 +6,10 @@
 //! ```text
 //! harness --list                      test names, one a line
 //! harness --run NAME --seed N         one test; the result goes to fd 3
-//! harness --all [--seed N] [--test NAME]  every test (or those whose name
-//!                                     contains NAME) in this process (Miri, debugging)
+//! harness --all [--seed N] [--test NAME] [--skip NAME]
+//!                                     every test (or those whose name contains
+//!                                     NAME, less the skipped) in this process
+//!                                     (Miri, debugging)
 //! harness --as PROGRAM [ARGS...]      run one of the lesson's programs (lesson 1)
 //! ```
 //!
@@ -159,11 +161,25 @@ pub fn main(suite: Suite) -> ExitCode {
                 .iter()
                 .position(|a| a == "--test")
                 .and_then(|i| args.get(i + 1));
+            // `--skip NAME` (repeatable): leave out the tests whose name
+            // contains NAME (Miri skips the trace replays: hours there).
+            let skipped: Vec<&String> = args
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| *a == "--skip")
+                .filter_map(|(i, _)| args.get(i + 1))
+                .collect();
             let tests: Vec<&Test> = suite
                 .tests
                 .iter()
                 .filter(|t| only.is_none_or(|n| t.name.contains(n.as_str())))
+                .filter(|t| !skipped.iter().any(|n| t.name.contains(n.as_str())))
                 .collect();
+            for name in suite.tests.iter().map(|t| t.name) {
+                if skipped.iter().any(|n| name.contains(n.as_str())) {
+                    println!("SKIP {name}");
+                }
+            }
             let mut failed = 0;
             for test in &tests {
                 let report = run_one(test, seed);
@@ -188,7 +204,7 @@ pub fn main(suite: Suite) -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: harness --list | --run NAME [--seed N] | --all [--seed N] [--test NAME] | --as PROGRAM [ARGS...]"
+                "usage: harness --list | --run NAME [--seed N] | --all [--seed N] [--test NAME] [--skip NAME] | --as PROGRAM [ARGS...]"
             );
             ExitCode::from(2)
         }
