@@ -65,9 +65,8 @@ pub fn is_big(size: usize, page: usize) -> bool {
 /// A live block's chunk: `[p - 16, p - 16 + 16 + usable_size(p))`, from the
 /// heap's `usable_size` (or the header word when the heap reports none).
 pub fn live_chunk<H: Heap>(heap: &H, b: &LiveBlock) -> Block {
-    let ptr = std::ptr::NonNull::new(b.addr as *mut u8).expect("malloc never returns null");
     // SAFETY: b came from this heap's malloc and has not been freed.
-    let usable = unsafe { heap.usable_size(ptr) };
+    let usable = unsafe { heap.usable_size(b.ptr) };
     let size = match usable {
         Some(u) => u.saturating_add(HEADER),
         None => header_word(b),
