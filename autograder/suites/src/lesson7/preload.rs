@@ -204,7 +204,8 @@ pub fn notice_todo(stderr: &[u8]) {
 }
 
 /// The statistics the library prints at exit with `HEAPLAB_STATS=1`:
-/// `(chunks allocated, the stderr without them)`, or `None` if absent.
+/// `(chunks allocated, summed over every process that printed them; the
+/// stderr without them)`, the count `None` if no process printed any.
 fn split_stats(stderr: &[u8]) -> (Option<usize>, Vec<u8>) {
     let text = String::from_utf8_lossy(stderr);
     let mut allocated = None;
@@ -217,8 +218,12 @@ fn split_stats(stderr: &[u8]) -> (Option<usize>, Vec<u8>) {
         }
         if in_stats > 0 {
             in_stats -= 1;
+            // Every process of a pipeline prints its own statistics, and
+            // they exit in any order: count the allocations of them all.
             if let Some(n) = line.strip_prefix("Chunks allocated:") {
-                allocated = n.trim().parse().ok().or(allocated);
+                if let Ok(n) = n.trim().parse::<usize>() {
+                    allocated = Some(allocated.unwrap_or(0) + n);
+                }
             }
             continue;
         }
