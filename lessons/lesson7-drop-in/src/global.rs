@@ -163,6 +163,6 @@ pub fn print_stats() {
 /// allocating: it may run at exit from the preload library, where an
 /// allocation would come back to the heap.
 pub fn print_stats_to(fd: i32) {
-    // TODO: format each line into a stack buffer and write(2) it
+    // TODO: format the whole block into a stack buffer and write(2) it at once
     todo!()
 }

@@ -172,9 +172,8 @@ pub fn print_stats() {
 /// allocating: it may run at exit from the preload library, where an
 /// allocation would come back to the heap.
 pub fn print_stats_to(fd: i32) {
-    // BEGIN SOLUTION: format each line into a stack buffer and write(2) it
+    // BEGIN SOLUTION: format the whole block into a stack buffer and write(2) it at once
     let stats = process_stats();
-    write_fd(fd, b"== heap stats ==\n");
     let lines: [(&[u8], usize); 5] = [
         (b"Pages mapped:     ", stats.pages_mapped),
         (b"Pages unmapped:   ", stats.pages_unmapped),
@@ -182,15 +181,48 @@ pub fn print_stats_to(fd: i32) {
         (b"Chunks freed:     ", stats.chunks_freed),
         (b"Free list length: ", stats.free_length),
     ];
+    // One write(2) for the whole block: the processes of a pipeline share
+    // one stderr, and a pipe keeps a write of up to PIPE_BUF (4096) bytes
+    // whole, so their blocks never interleave line by line.
+    let mut block = StackText::new();
+    block.push(b"== heap stats ==\n");
     for (label, value) in lines {
-        write_fd(fd, label);
+        block.push(label);
         let mut digits = [0u8; 20]; // usize::MAX has 20 decimal digits
-        write_fd(fd, decimal(value, &mut digits));
-        write_fd(fd, b"\n");
+        block.push(decimal(value, &mut digits));
+        block.push(b"\n");
     }
+    write_fd(fd, block.as_bytes());
     // END SOLUTION
 }
 // BEGIN SOLUTION
+
+/// Text built in a fixed buffer on the stack: formatting that never allocates.
+struct StackText {
+    /// Room for the statistics block: six lines of at most 40 bytes.
+    bytes: [u8; 256],
+    len: usize,
+}
+
+impl StackText {
+    fn new() -> Self {
+        StackText {
+            bytes: [0; 256],
+            len: 0,
+        }
+    }
+
+    /// Appends `more`, cut short if the buffer is full.
+    fn push(&mut self, more: &[u8]) {
+        let n = more.len().min(self.bytes.len() - self.len);
+        self.bytes[self.len..self.len + n].copy_from_slice(&more[..n]);
+        self.len += n;
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
 
 /// `n` in decimal, written at the end of `buf`; returns the digits.
 fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {

@@ -59,10 +59,18 @@ fn cargo() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
-/// Runs a cargo build into `target`; the error is its last lines of output.
-fn cargo_build(args: &[&str], target: &Path, what: &str) -> Result<(), String> {
+/// Runs a cargo build into `target` from the folder `cwd`; the error is its
+/// last lines of output.
+///
+/// `cwd` is the folder of the manifest built: cargo reads its settings
+/// (`.cargo/config.toml`) from the folders above the one it runs in, and a
+/// grading bundle's settings say that every crate comes from its `vendor/`
+/// folder. Run from the test's scratch folder, an offline build finds no
+/// crates at all.
+fn cargo_build(args: &[&str], cwd: &Path, target: &Path, what: &str) -> Result<(), String> {
     let output = Command::new(cargo())
         .args(args)
+        .current_dir(cwd)
         .env("CARGO_TARGET_DIR", target)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
@@ -99,6 +107,7 @@ pub fn build_library(krate: &Crate) -> Result<PathBuf, String> {
             "--manifest-path",
             &manifest,
         ],
+        Path::new(krate.dir),
         &target_dir(LIBRARY_TARGET).join(krate.folder_name()),
         "the shared library (cargo build --release --features preload)",
     )?;
@@ -591,6 +600,7 @@ pub fn global_allocator_program(krate: &Crate) -> Result<(), String> {
             "--manifest-path",
             &manifest_path,
         ],
+        &project,
         &target,
         "the Rust test program (autograder/suites/programs/lesson7-global-alloc.rs)",
     )?;
