@@ -23,18 +23,10 @@ use crate::runner::child;
 use crate::runner::outcome::{signal_name, Exit};
 use crate::{Fatal, EXIT_FULL_MARKS, EXIT_POINTS_LOST};
 
-// The trace format, the workload generator and the replay report are the
-// suites crate's own files, compiled here too: the grader reads and writes
-// what the harness does without linking the suites (and their test crates).
-#[allow(dead_code)]
-#[path = "../suites/src/trace/generate.rs"]
-mod generate;
-#[allow(dead_code)]
-#[path = "../suites/src/trace/rep.rs"]
-mod rep;
-#[allow(dead_code)]
-#[path = "../suites/src/trace/report.rs"]
-mod report;
+// The trace format, the workload generator and the replay report: the same
+// crate the suites use, so the grader reads and writes what the harness
+// does without linking the suites (and their test crates).
+use heaplab_traces::{generate, rep, report};
 
 use report::{Failure, ReplayReport, TraceResult, STOPPED_TAG};
 

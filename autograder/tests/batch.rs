@@ -8,9 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[allow(dead_code)]
-#[path = "../src/stubs/generate.rs"]
-mod stubs;
+use heaplab_autograder::stubs;
 
 const DIR: &str = "lesson1-mmap-io";
 

@@ -13,9 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-#[allow(dead_code)]
-#[path = "../src/stubs/generate.rs"]
-mod stubs;
+use heaplab_autograder::stubs;
 
 const LESSON: &str = "lesson1";
 

@@ -4,9 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-#[allow(dead_code)]
-#[path = "../src/stubs/generate.rs"]
-mod stubs;
+use heaplab_autograder::stubs;
 
 use stubs::{generate, plan, stub_source, Change, Files};
 

@@ -115,6 +115,23 @@ pub fn grader(course: &Course, lesson: &Lesson) -> Result<Files, Fatal> {
     common(course, lesson, For::Grader)
 }
 
+/// The workspace members that are the kit itself (`kit`, `autograder` and
+/// the crates under it), not lesson or solution crates: every bundle holds
+/// them all.
+fn kit_members(ws: &DocumentMut) -> Vec<String> {
+    ws["workspace"]["members"]
+        .as_array()
+        .map(|members| {
+            members
+                .iter()
+                .filter_map(|m| m.as_str())
+                .filter(|m| m.starts_with("kit") || m.starts_with("autograder"))
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn common(course: &Course, lesson: &Lesson, who: For) -> Result<Files, Fatal> {
     let root = &course.root;
     let mut files = Files::default();
@@ -125,12 +142,13 @@ fn common(course: &Course, lesson: &Lesson, who: For) -> Result<Files, Fatal> {
 
     // Member manifests: no dev-dependencies, tests or benches (not shipped),
     // and the autograder without the instructor's commands and crates.
-    let member_manifests = [
-        "kit/Cargo.toml",
-        "autograder/suites/Cargo.toml",
-        "autograder/Cargo.toml",
-    ];
-    for rel in member_manifests {
+    let ws_bytes =
+        std::fs::read(root.join("Cargo.toml")).map_err(|e| io(&root.join("Cargo.toml"), e))?;
+    let mut ws = parse(root, "Cargo.toml", &ws_bytes)?;
+    let kit_members = kit_members(&ws);
+    for member in &kit_members {
+        let rel = format!("{member}/Cargo.toml");
+        let rel = rel.as_str();
         let (bytes, _) = files.0.get(Path::new(rel)).ok_or_else(|| {
             Fatal::new(format!(
                 "{}: missing from the course",
@@ -172,12 +190,9 @@ fn common(course: &Course, lesson: &Lesson, who: For) -> Result<Files, Fatal> {
     }
 
     // The workspace: the same settings, one lesson.
-    let ws_bytes =
-        std::fs::read(root.join("Cargo.toml")).map_err(|e| io(&root.join("Cargo.toml"), e))?;
-    let mut ws = parse(root, "Cargo.toml", &ws_bytes)?;
     let mut members = toml_edit::Array::new();
-    for m in ["kit", "autograder", "autograder/suites"] {
-        members.push(m);
+    for m in &kit_members {
+        members.push(m.as_str());
     }
     members.push(format!("lessons/{}", lesson.dir));
     ws["workspace"]["members"] = toml_edit::value(members);

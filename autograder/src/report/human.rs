@@ -20,6 +20,12 @@ pub struct Human {
     out: anstream::AutoStream<std::io::Stdout>,
 }
 
+impl Default for Human {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Human {
     pub fn new() -> Self {
         Human {

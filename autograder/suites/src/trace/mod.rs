@@ -2,21 +2,21 @@
 //! workloads, and a replayer that checks a heap on them and measures its
 //! utilization (peak live payload ÷ peak mapped bytes) and throughput.
 //!
-//! - [`rep`]: the file format (parse, write).
-//! - [`generate`]: the named workloads, reproducible from a seed.
+//! - [`rep`], [`generate`], [`report`]: the file format, the named
+//!   workloads and what a replay reports (the `heaplab-traces` crate).
 //! - [`replay`]: the checked replay and the timed replay.
-//! - [`report`]: what a replay reports (JSON between harness and grader).
 //! - [`program`]: `harness --as replay TRACE...`, the harness side of
 //!   `grade bench`, and the utilization tests lessons 5 and 6 grade with.
 
 mod crash;
-pub mod generate;
 pub mod grading;
 pub mod pages;
 pub mod program;
-pub mod rep;
 pub mod replay;
-pub mod report;
+
+// The format, the workloads and the report live in `heaplab-traces`, which
+// the grader links too.
+pub use heaplab_traces::{generate, rep, report};
 
 pub use grading::utilization_test;
 pub use pages::{metered, Footprint};

@@ -7,7 +7,7 @@
 //! them; `traces/` in the repository holds them for [`DEFAULT_SEED`], and a
 //! test checks that those files are exactly what this module writes.
 
-use super::rep::{Op, OpKind, Trace};
+use crate::rep::{Op, OpKind, Trace};
 
 /// The seed of the committed `traces/`.
 pub const DEFAULT_SEED: u64 = 2026;

@@ -1,0 +1,101 @@
+//! The `grade` command line: parses the arguments and runs the subcommand,
+//! turning every failure into one line and exit code 2.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[cfg(feature = "instructor")]
+use crate::{batch, package, stubs};
+use crate::{bench, course, grade, locate, Fatal, EXIT_CANNOT_GRADE};
+
+#[derive(Parser)]
+#[command(
+    name = "grade",
+    version,
+    about = "Grade a heaplab lesson: cargo grade lesson4",
+    long_about = "Builds a heaplab lesson's crate with its suite and grades it, one process per test.\n\
+                  Exit codes: 0 full marks, 1 graded with points lost, 2 could not grade.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Use this course manifest instead of the course.toml found from the current folder.
+    #[arg(long, global = true, value_name = "PATH", env = course::MANIFEST_ENV)]
+    manifest: Option<PathBuf>,
+
+    #[command(flatten)]
+    grade: grade::Args,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Names the lessons and their tests (same as `grade --list`).
+    List {
+        /// Only this lesson.
+        lesson: Option<String>,
+    },
+    /// Replays trace files against a lesson's heap and the system allocator: utilization, throughput.
+    Bench(bench::Args),
+    /// Writes heaplab's generated workloads as malloc-lab trace files (.rep).
+    Traces(bench::TracesArgs),
+    /// Prints the folder of a lesson's crate inside a handed-in folder.
+    Locate(locate::Args),
+    /// Regenerates lessons/ from solutions/ by their solution markers.
+    #[cfg(feature = "instructor")]
+    Stubs(stubs::Args),
+    /// Writes a lesson's bundles to dist/: starter, Inkfish, Gradescope, Autolab.
+    #[cfg(feature = "instructor")]
+    Package(package::Args),
+    /// Grades every submission in a folder: a CSV gradebook and a report each.
+    #[cfg(feature = "instructor")]
+    Batch(batch::Args),
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
+    let manifest = cli.manifest.as_deref();
+    match cli.command {
+        None => grade::run(cli.grade, manifest),
+        Some(Command::List { lesson }) => grade::list(lesson.as_deref(), manifest),
+        Some(Command::Bench(args)) => bench::run(args, manifest),
+        Some(Command::Traces(args)) => bench::traces(args),
+        Some(Command::Locate(args)) => locate::run(args, manifest),
+        #[cfg(feature = "instructor")]
+        Some(Command::Stubs(args)) => stubs::run(args, manifest),
+        #[cfg(feature = "instructor")]
+        Some(Command::Package(args)) => package::run(args, manifest),
+        #[cfg(feature = "instructor")]
+        Some(Command::Batch(args)) => batch::run(args, manifest),
+    }
+}
+
+/// The `main` of `grade`: parse, run, and map every outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A panic is a bug of the grader; it still ends as "could not grade"
+    // with one line, never as a lost result with a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("grade: internal error{location}: {payload} (a bug in heaplab's grader; please report it)");
+    }));
+    match std::panic::catch_unwind(|| dispatch(cli)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(fatal)) => {
+            eprintln!("grade: {}", fatal.message);
+            ExitCode::from(EXIT_CANNOT_GRADE)
+        }
+        Err(_) => ExitCode::from(EXIT_CANNOT_GRADE),
+    }
+}
