@@ -241,13 +241,7 @@ fn unpack(archive: &Path, into: &Path) {
 /// course with a hidden test packages. Returns the hidden test.
 fn course_with_hidden_test(into: &Path, dir: &str, tests: &BTreeMap<String, u32>) -> String {
     let root = root();
-    for sub in [
-        "kit",
-        "autograder/src",
-        "autograder/suites",
-        &format!("lessons/{dir}"),
-        ".cargo",
-    ] {
+    for sub in ["kit", "autograder", &format!("lessons/{dir}"), ".cargo"] {
         copy_dir(&root.join(sub), &into.join(sub));
     }
     for file in [
