@@ -25,7 +25,9 @@ lint:
 fmt:
     cargo fmt --all
 
-# Regenerate the student stubs in lessons/ from the solutions' markers.
+# Regenerate solutions/ from reference/ (lessons 2 to 7) and lessons/ from
+# solutions/, by their markers; `just stubs --check` only compares, `just stubs
+# --measure` counts the reference code lesson crates repeat.
 stubs *args:
     cargo run -q -p heaplab-autograder --bin grade -- stubs {{args}}
 

@@ -1,17 +1,16 @@
 //! `grade batch DIR`: grades a class's submissions, one folder (or archive)
 //! each under DIR, into a CSV gradebook and one report per submission.
 //!
-//! Every submission is built into the same harness project and target
-//! folder, so the crates the harness links (the suites, proptest, libc...)
-//! are compiled once and only the student's crate and the harness binary are
-//! rebuilt per submission. Builds take turns (cargo locks the target folder
-//! anyway); a built harness is copied out, and its tests run while the next
+//! Every submission is built into the same generated project and target
+//! folder, so the checker and the crates the student's program links are
+//! compiled once and only the student's crate and its program are rebuilt
+//! per submission. Builds take turns (cargo locks the target folder
+//! anyway); a built program is copied out, and its tests run while the next
 //! submission builds, `--jobs` submissions at a time. Nothing a submission
 //! does (no crate, a compile error, a crash, a hang) stops the batch: it gets
 //! a row saying so.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,12 +18,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::compile::{self, Build, BuildOptions, Variant};
-use crate::course::{Course, Lesson, TestSpec};
-use crate::grade::DEFAULT_SEED;
-use crate::locate::find_crate;
+use crate::build::{self, Build, BuildOptions, Variant};
+use crate::course::{Course, Lesson};
+use crate::grade::{Job, Quiet, DEFAULT_SEED};
+use crate::locate::{find_crate, package_name};
 use crate::report::{self, Graded};
-use crate::runner::{self, outcome::Outcome, TestResult};
+use crate::runner;
 use crate::Fatal;
 
 #[derive(clap::Args)]
@@ -127,7 +126,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
         Some(name) => course.lesson(name)?,
         None => infer_lesson(&course, &submissions)?,
     };
-    if !lesson.has_harness() {
+    if !lesson.has_suite() {
         return Err(Fatal::new(format!("{} has no suite yet", lesson.id)));
     }
     let jobs = args
@@ -137,7 +136,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
     let ctx = Ctx {
         course: &course,
         lesson,
-        target: compile::target_dir(&course),
+        target: build::target_dir(&course),
         reports: &reports,
         work: &work,
         seed: args.seed.unwrap_or(DEFAULT_SEED),
@@ -234,15 +233,22 @@ fn grade_all(ctx: &Ctx, submissions: &[Submission], jobs: usize) -> Vec<Row> {
 fn grade_guarded(ctx: &Ctx, sub: &Submission) -> Row {
     let started = Instant::now();
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| grade_one(ctx, sub)));
-    let (status, score, earned, message) = match outcome {
+    let error = |message: String| GradedRow {
+        status: Status::Error,
+        score: 0,
+        earned: BTreeMap::new(),
+        message,
+    };
+    let GradedRow {
+        status,
+        score,
+        earned,
+        message,
+    } = match outcome {
         Ok(Ok(graded)) => graded,
-        Ok(Err(fatal)) => (Status::Error, 0, BTreeMap::new(), fatal.message),
-        Err(_) => (
-            Status::Error,
-            0,
-            BTreeMap::new(),
-            "the grader panicked on this submission (a grader bug; see the message above)"
-                .to_string(),
+        Ok(Err(fatal)) => error(fatal.message),
+        Err(_) => error(
+            "the grader panicked on this submission (a grader bug; see the message above)".into(),
         ),
     };
     if status == Status::Error {
@@ -262,91 +268,76 @@ fn grade_guarded(ctx: &Ctx, sub: &Submission) -> Row {
     }
 }
 
-type Graded1 = (Status, u32, BTreeMap<String, u32>, String);
+/// What grading one submission gave: how it went, its score, the points of
+/// each test, and a message for a row that could not be graded.
+struct GradedRow {
+    status: Status,
+    score: u32,
+    earned: BTreeMap<String, u32>,
+    message: String,
+}
 
-fn grade_one(ctx: &Ctx, sub: &Submission) -> Result<Graded1, Fatal> {
+fn grade_one(ctx: &Ctx, sub: &Submission) -> Result<GradedRow, Fatal> {
     let lesson = ctx.lesson;
     let crate_dir = find_crate(&sub.path, lesson).map_err(Fatal::new)?;
     let crate_dir = std::fs::canonicalize(&crate_dir).unwrap_or(crate_dir);
-    let variant = Variant::Submission(crate_dir.clone());
-    let tests: Vec<&TestSpec> = lesson.tests.iter().collect();
-
+    let job = Job {
+        course: ctx.course,
+        lesson,
+        variant: Variant::Submission(crate_dir.clone()),
+        tests: lesson.tests.iter().collect(),
+        seed: ctx.seed,
+        // One test at a time: --jobs bounds the test processes of the batch.
+        jobs: 1,
+        crate_shown: sub.name.clone(),
+        replay_base: format!(
+            "cargo grade {} --include-hidden --submission {}",
+            lesson.id,
+            report::shell_quote(&crate_dir.to_string_lossy())
+        ),
+    };
+    let copy = ctx.work.join(format!("{}.subject", sub.name));
     let build = {
         let _turn = ctx.build_lock.lock().unwrap_or_else(|p| p.into_inner());
         let options = BuildOptions {
             offline: ctx.offline,
             color: false,
         };
-        match compile::build(ctx.course, lesson, &variant, &ctx.target, &options)? {
-            // The next build overwrites the binary: run a copy of it.
-            Build::Built(harness) => {
-                let exe = ctx.work.join(format!("{}.harness", sub.name));
-                Build::Built(harness.copy_to(&exe)?)
-            }
+        match job.build(&ctx.target, &options)? {
+            // The next build overwrites the program: run a copy of it.
+            Build::Built(built) => Build::Built(built.copy_to(&copy)?),
             not_built => not_built,
         }
     };
-
-    let mut graded = Graded {
-        lesson,
-        variant: variant.clone(),
-        crate_shown: sub.name.clone(),
-        seed: ctx.seed,
-        results: Vec::new(),
-        compile_errors: None,
-        replay_base: format!(
-            "cargo grade {} --include-hidden --submission {}",
-            lesson.id,
-            report::shell_quote(&crate_dir.to_string_lossy())
-        ),
-        all_names: lesson.tests.iter().map(|t| t.name.clone()).collect(),
-        elapsed: Duration::ZERO,
-    };
-    let started = Instant::now();
-    let status = match build {
-        Build::DidNotCompile(errors) => {
-            let plain = anstream::adapter::strip_str(&errors).to_string();
-            graded.compile_errors = Some(plain.clone());
-            graded.results = tests
-                .iter()
-                .map(|spec| {
-                    TestResult::without_run(
-                        spec,
-                        Outcome::DidNotCompile {
-                            errors: plain.clone(),
-                        },
-                    )
-                })
-                .collect();
+    let graded = job.run(build, &mut Quiet);
+    let _ = std::fs::remove_file(&copy);
+    let graded = graded?;
+    write_reports(ctx, sub, &graded)?;
+    Ok(GradedRow {
+        status: if graded.compile_errors.is_some() {
             Status::DidNotCompile
-        }
-        Build::Built(harness) => {
-            let mut results = Vec::new();
-            // One test at a time: --jobs bounds the test processes of the batch.
-            let run = runner::run_all(ctx.course, &harness, &tests, ctx.seed, 1, |_, r| {
-                results.push(r)
-            });
-            let _ = std::fs::remove_file(&harness.exe);
-            run?;
-            graded.results = results;
+        } else {
             Status::Graded
-        }
-    };
-    graded.elapsed = started.elapsed();
+        },
+        score: graded.score(),
+        earned: graded
+            .results
+            .iter()
+            .map(|r| (r.spec.name.clone(), r.earned))
+            .collect(),
+        message: String::new(),
+    })
+}
 
+/// The submission's reports: heaplab's JSON, and the text summary.
+fn write_reports(ctx: &Ctx, sub: &Submission, graded: &Graded) -> Result<(), Fatal> {
     let write = |ext: &str, text: String| {
         let path = ctx.reports.join(format!("{}.{ext}", sub.name));
         std::fs::write(&path, text)
             .map_err(|e| Fatal::new(format!("cannot write {}: {e}", path.display())))
     };
-    write("json", report::json::render(&graded))?;
-    write("txt", report::autolab::summary(&graded))?;
-    let earned = graded
-        .results
-        .iter()
-        .map(|r| (r.spec.name.clone(), r.earned))
-        .collect();
-    Ok((status, graded.score(), earned, String::new()))
+    write("json", report::json::render(graded))?;
+    write("txt", report::autolab::summary(graded))
 }
 
 /// The submissions under `dir`, sorted by name: folders as they are,
@@ -441,16 +432,6 @@ fn infer_lesson<'a>(course: &'a Course, subs: &[Submission]) -> Result<&'a Lesso
     Err(Fatal::new(
         "cannot tell which lesson these submissions are: no Cargo.toml names a lesson's package; pass --lesson",
     ))
-}
-
-fn package_name(dir: &Path) -> Option<String> {
-    let mut text = String::new();
-    std::fs::File::open(dir.join("Cargo.toml"))
-        .ok()?
-        .read_to_string(&mut text)
-        .ok()?;
-    let table: toml::Table = text.parse().ok()?;
-    Some(table.get("package")?.get("name")?.as_str()?.to_string())
 }
 
 /// `grades.csv`: submission, lesson, status, score, max, one column per test

@@ -3,9 +3,9 @@
 //! performance index per trace. `grade traces --out DIR`: writes heaplab's
 //! generated workloads.
 //!
-//! The heap runs inside the lesson's harness (built as grading builds it, but
-//! with optimizations), as `harness --as replay TRACE --json`, one process
-//! per trace: a trace that crashes or hangs the heap scores 0 and the others
+//! The heap runs in the student's own program (the subject, built as
+//! grading builds it, but with optimizations), as `subject --as replay TRACE
+//! --json`, one process per trace: a trace that crashes or hangs the heap scores 0 and the others
 //! still run. Exit codes: 0 every trace replayed correctly, 1 a trace failed
 //! (a correctness error, a crash, a timeout), 2 could not bench.
 
@@ -17,10 +17,11 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 
-use crate::compile::{self, Build, BuildOptions, Variant};
-use crate::course::{Course, Lesson, Limits};
-use crate::runner::child;
-use crate::runner::outcome::{signal_name, Exit};
+use heaplab_protocol::ended::signal_name;
+
+use crate::build::{self, Build, BuildOptions, Variant};
+use crate::course::{Course, Lesson};
+use crate::runner::child::{self, Exit, RunLimits};
 use crate::{Fatal, EXIT_FULL_MARKS, EXIT_POINTS_LOST};
 
 // The trace format, the workload generator and the replay report: the same
@@ -106,10 +107,10 @@ pub fn traces(args: TracesArgs) -> Result<ExitCode, Fatal> {
 pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
     let course = Course::locate(manifest)?;
     let lesson = course.lesson(&args.lesson)?;
-    if !lesson.has_harness() {
+    if !lesson.has_suite() {
         return Err(Fatal::new(format!(
-            "{} has no suite yet: course.toml's `harness` line for it is `{}`",
-            lesson.id, lesson.harness
+            "{} has no suite yet: course.toml's `checker` line for it is `{}`",
+            lesson.id, lesson.checker
         )));
     }
     let variant = variant(&course, lesson, &args)?;
@@ -137,9 +138,9 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
         lesson.id
     ));
     optimize_builds();
-    let target = compile::target_dir(&course).join("bench");
+    let target = build::target_dir(&course).join("bench");
     let color = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
-    let harness = match compile::build(
+    let built = match build::build(
         &course,
         lesson,
         &variant,
@@ -159,10 +160,10 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
         }
     };
 
-    let limits = Limits {
+    let limits = RunLimits {
         timeout: Duration::from_secs(args.timeout),
-        memory_bytes: 8 << 30,
         output_bytes: 8 << 20,
+        cpu: None,
     };
     let mut results = Vec::new();
     for (i, (path, trace)) in traces.iter().enumerate() {
@@ -174,7 +175,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
             trace.ops.len()
         ));
         let mut result = replay_in_child(
-            &harness.exe,
+            &built.subject,
             &course.root,
             path,
             trace,
@@ -184,7 +185,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
         )?;
         if let Some(error) = result.error.as_mut() {
             // `todo!()` and panic locations relative to the course, as grading shows them.
-            error.message = harness.relative_paths(&course.root, &error.message);
+            error.message = built.shown.relative_paths(&error.message);
         }
         progress(&format!("      {}", summary(&result)));
         results.push(result);
@@ -278,9 +279,9 @@ fn read_traces(dir: &Path) -> Result<Vec<(PathBuf, rep::Trace)>, Fatal> {
         .collect()
 }
 
-/// Makes the harness builds that follow optimized, as a release build is:
+/// Makes the builds that follow optimized, as a release build is:
 /// throughput measured on unoptimized code says little. Cargo reads these
-/// variables in the `cargo build` that `compile::build` runs; the bench uses
+/// variables in the `cargo build`s that `build::build` runs; the bench uses
 /// its own target folder, so grading's debug builds are not disturbed.
 fn optimize_builds() {
     for (key, value) in [
@@ -294,7 +295,7 @@ fn optimize_builds() {
     }
 }
 
-/// Runs `harness --as replay TRACE --json` and makes one result of however
+/// Runs `subject --as replay TRACE --json` and makes one result of however
 /// it ended.
 fn replay_in_child(
     exe: &Path,
@@ -302,7 +303,7 @@ fn replay_in_child(
     path: &Path,
     trace: &rep::Trace,
     args: &Args,
-    limits: &Limits,
+    limits: &RunLimits,
     lesson: &Lesson,
 ) -> Result<TraceResult, Fatal> {
     let argv: Vec<String> = vec![
@@ -314,7 +315,7 @@ fn replay_in_child(
         args.min_time_ms.to_string(),
     ];
     let run = child::run(exe, &argv, limits, cwd)
-        .map_err(|e| Fatal::new(format!("cannot run the harness {}: {e}", exe.display())))?;
+        .map_err(|e| Fatal::new(format!("cannot run {}: {e}", exe.display())))?;
     let stdout = run.stdout.text();
     let stderr = run.stderr.text();
     if let Exit::Code(0 | 1) = run.exit {
@@ -331,7 +332,7 @@ fn replay_in_child(
     }
     if run.exit == Exit::Code(2) && stderr.contains("no program named") {
         return Err(Fatal::new(format!(
-            "{}'s suite has no trace replay program (the allocator lessons 2 to 6 do)",
+            "{}'s subject has no trace replay program (the allocator lessons 2 to 8 do)",
             lesson.id
         )));
     }
@@ -355,13 +356,13 @@ fn replay_in_child(
         _ => "",
     };
     let how = match run.exit {
-        Exit::Signal(sig) => format!("the harness died of {}{during}", signal_name(sig)),
+        Exit::Signal(sig) => format!("the replay died of {}{during}", signal_name(sig)),
         Exit::TimedOut(after) => format!(
             "the replay did not finish within {} s{during} (an endless loop in the heap? \
              or raise --timeout)",
             after.as_secs()
         ),
-        Exit::Code(code) => format!("the harness exited with code {code}{during} and no report"),
+        Exit::Code(code) => format!("the replay exited with code {code}{during} and no report"),
     };
     let tail = run.stderr.tail_lines(3);
     let tail = tail

@@ -44,7 +44,7 @@ pub enum Command {
     Traces(bench::TracesArgs),
     /// Prints the folder of a lesson's crate inside a handed-in folder.
     Locate(locate::Args),
-    /// Regenerates lessons/ from solutions/ by their solution markers.
+    /// Regenerates solutions/ from reference/ and lessons/ from solutions/, by their markers.
     #[cfg(feature = "instructor")]
     Stubs(stubs::Args),
     /// Writes a lesson's bundles to dist/: starter, Inkfish, Gradescope, Autolab.

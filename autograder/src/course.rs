@@ -6,8 +6,6 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use crate::Fatal;
 
 /// The manifest's file name, looked for in the current folder and its parents.
@@ -24,70 +22,7 @@ pub struct Course {
     pub manifest: Manifest,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Manifest {
-    /// The suites crate, relative to the manifest (default `autograder/suites`).
-    #[serde(default)]
-    pub suites: Option<String>,
-    #[serde(default)]
-    pub defaults: Defaults,
-    #[serde(default, rename = "lesson")]
-    pub lessons: Vec<Lesson>,
-}
-
-/// Limits every test gets unless its own table says otherwise.
-#[derive(Debug, Deserialize)]
-#[serde(default)]
-pub struct Defaults {
-    /// Seconds a test may run before SIGTERM (then SIGKILL).
-    pub timeout: f64,
-    /// Address-space limit of a test process, in MiB.
-    pub memory_mib: u64,
-    /// Bytes of stdout and of stderr kept per test, in KiB.
-    pub output_kib: u64,
-}
-
-impl Default for Defaults {
-    fn default() -> Self {
-        Defaults {
-            timeout: 10.0,
-            memory_mib: 1024,
-            output_kib: 64,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Lesson {
-    /// `lesson4`: the student's package name; the solution's is `lesson4-solution`.
-    pub id: String,
-    pub title: String,
-    /// Folder name under `lessons/` and `solutions/`.
-    pub dir: String,
-    #[serde(default)]
-    pub page: Option<String>,
-    /// Rust expression building the suite; `student` names the crate under test.
-    pub harness: String,
-    #[serde(default, rename = "test")]
-    pub tests: Vec<TestSpec>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct TestSpec {
-    /// The harness test name.
-    pub name: String,
-    pub title: String,
-    pub points: u32,
-    #[serde(default)]
-    pub hint: String,
-    /// Seconds; the manifest's default when absent.
-    #[serde(default)]
-    pub timeout: Option<f64>,
-    /// Hidden tests keep their failure details out of what students see
-    /// on a grading server (TAP diagnostics, Gradescope before publishing).
-    #[serde(default)]
-    pub hidden: bool,
-}
+pub use heaplab_protocol::manifest::{Defaults, Lesson, Manifest, TestSpec};
 
 impl Course {
     /// Loads the manifest named by `--manifest`, `$HEAPLAB_MANIFEST`, or the
@@ -115,21 +50,8 @@ impl Course {
                 path.display()
             ))
         })?;
-        let manifest: Manifest = toml::from_str(&text).map_err(|e| {
-            let first = e.to_string();
-            let first = first.lines().next().unwrap_or("").to_string();
-            let span = e
-                .span()
-                .map(|s| {
-                    let line = text[..s.start].matches('\n').count() + 1;
-                    format!(" (line {line})")
-                })
-                .unwrap_or_default();
-            Fatal::new(format!(
-                "{} is not a valid course manifest{span}: {first}",
-                path.display()
-            ))
-        })?;
+        let manifest = heaplab_protocol::manifest::parse(&text)
+            .map_err(|e| Fatal::new(format!("{}: {e}", path.display())))?;
         let manifest_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let root = manifest_path
             .parent()
@@ -177,9 +99,14 @@ impl Course {
             }
         }
         let d = &self.manifest.defaults;
-        if !(d.timeout > 0.0 && d.timeout.is_finite()) || d.memory_mib == 0 || d.output_kib == 0 {
+        let positive = |x: f64| x > 0.0 && x.is_finite();
+        if !positive(d.timeout)
+            || !positive(d.operation_timeout)
+            || d.memory_mib == 0
+            || d.output_kib == 0
+        {
             return Err(Fatal::new(format!(
-                "{}: [defaults] timeout, memory_mib and output_kib must be positive",
+                "{}: [defaults] timeout, operation_timeout, memory_mib and output_kib must be positive",
                 self.manifest_path.display()
             )));
         }
@@ -233,6 +160,7 @@ impl Course {
         let d = &self.manifest.defaults;
         Limits {
             timeout: Duration::from_secs_f64(test.timeout.unwrap_or(d.timeout)),
+            operation: Duration::from_secs_f64(d.operation_timeout),
             memory_bytes: d.memory_mib.saturating_mul(1 << 20),
             output_bytes: usize::try_from(d.output_kib.saturating_mul(1 << 10))
                 .unwrap_or(usize::MAX),
@@ -240,34 +168,17 @@ impl Course {
     }
 }
 
-/// What one test process may use.
+/// What one test may use.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
+    /// The whole test's time.
     pub timeout: Duration,
+    /// One operation of the student's code.
+    pub operation: Duration,
+    /// The student's processes' memory, together.
     pub memory_bytes: u64,
+    /// Bytes of stdout and of stderr kept.
     pub output_bytes: usize,
-}
-
-impl Lesson {
-    /// The student's package name.
-    pub fn package(&self) -> String {
-        self.id.clone()
-    }
-
-    /// The reference solution's package name.
-    pub fn solution_package(&self) -> String {
-        format!("{}-solution", self.id)
-    }
-
-    /// False while the manifest still has a placeholder harness line.
-    pub fn has_harness(&self) -> bool {
-        let h = self.harness.trim();
-        !h.is_empty() && !h.starts_with("TODO")
-    }
-
-    pub fn max_points(&self) -> u32 {
-        self.tests.iter().map(|t| t.points).sum()
-    }
 }
 
 fn find_upwards() -> Option<PathBuf> {
@@ -280,5 +191,36 @@ fn find_upwards() -> Option<PathBuf> {
         if !dir.pop() {
             return None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_test_without_a_hint_takes_the_shared_one_of_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(MANIFEST);
+        let lesson = |id: &str, hint: &str| {
+            format!(
+                "[[lesson]]\nid = \"{id}\"\ntitle = \"t\"\ndir = \"{id}\"\nchecker = \"h\"\n\n\
+                 [[lesson.test]]\nname = \"walks\"\ntitle = \"t\"\npoints = 1\n{hint}\n"
+            )
+        };
+        let text = format!(
+            "[hints]\nwalks = \"walk from the head\"\n\n{}{}",
+            lesson("lesson4", ""),
+            lesson("lesson3", "hint = \"its own\"")
+        );
+        std::fs::write(&path, text).unwrap();
+        let course = Course::load(&path).unwrap();
+        let hints: Vec<&str> = course
+            .manifest
+            .lessons
+            .iter()
+            .map(|l| l.tests[0].hint.as_str())
+            .collect();
+        assert_eq!(hints, ["walk from the head", "its own"]);
     }
 }

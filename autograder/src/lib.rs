@@ -10,8 +10,8 @@
 #[cfg(feature = "instructor")]
 pub mod batch;
 pub mod bench;
+pub mod build;
 pub mod cli;
-pub mod compile;
 pub mod course;
 pub mod grade;
 pub mod list;

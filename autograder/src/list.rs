@@ -20,7 +20,7 @@ pub fn print(course: &Course, only: Option<&Lesson>) {
             let _ = writeln!(out);
         }
         let mut notes = Vec::new();
-        if !lesson.has_harness() {
+        if !lesson.has_suite() {
             notes.push("suite not wired up yet".to_string());
         }
         if !course.solution_dir(lesson).is_dir() {

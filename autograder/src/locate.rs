@@ -71,7 +71,8 @@ pub fn find_crate(dir: &Path, lesson: &Lesson) -> Result<PathBuf, String> {
     ))
 }
 
-fn package_name(dir: &Path) -> Option<String> {
+/// The package name in `dir/Cargo.toml`, if it can be read.
+pub fn package_name(dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
     let table: toml::Table = text.parse().ok()?;
     Some(table.get("package")?.get("name")?.as_str()?.to_string())

@@ -10,10 +10,18 @@ use common::{fixture_manifest, grade, grade_fixture, test};
 
 /// A submission folder: the given `lib.rs` and a Cargo.toml of the student's
 /// own making, which the grader must ignore.
-fn submission(lib_rs: &str) -> tempfile::TempDir {
+/// A submission of the fixture lesson: the solution's `src/lib.rs` with
+/// `answer` (lines 10 to 12) replaced by `answer_fn`, under a Cargo.toml
+/// the grader must ignore.
+fn submission(answer_fn: &str) -> tempfile::TempDir {
+    let solution = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixture-course/solutions/misbehave/src/lib.rs");
+    let lib = std::fs::read_to_string(solution).unwrap();
+    let given = "pub fn answer() -> u64 {\n    42\n}\n";
+    assert!(lib.contains(given), "the fixture's answer moved");
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/lib.rs"), lib_rs).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), lib.replace(given, answer_fn)).unwrap();
     std::fs::write(
         dir.path().join("Cargo.toml"),
         "[package]\nname = \"not-the-lesson\"\nversion = \"0.1.0\"\n\n[dependencies]\nno-such-crate-anywhere = \"99\"\n",
@@ -151,7 +159,7 @@ fn a_submission_is_graded_with_the_graders_cargo_toml() {
     let report = run.json();
     let outcome = &test(&report, "answer")["outcome"];
     assert_eq!(outcome["status"], "not_implemented");
-    assert_eq!(outcome["location"], "src/lib.rs:2:5");
+    assert_eq!(outcome["location"], "src/lib.rs:11:5");
 }
 
 #[test]
@@ -171,7 +179,7 @@ fn code_that_does_not_compile_scores_zero_with_the_errors() {
     let errors = r["compile_errors"].as_str().unwrap();
     assert!(errors.contains("mismatched types"), "{errors}");
     assert!(
-        errors.contains("--> src/lib.rs:2:5"),
+        errors.contains("--> src/lib.rs:11:5"),
         "paths as the student knows them: {errors}"
     );
     assert!(!errors.contains('\u{1b}'), "no colour codes in JSON");

@@ -518,10 +518,9 @@ fn hidden_tests_run_only_when_asked_and_keep_their_details() {
         .unwrap()
         .parse()
         .unwrap();
-    let harness = fixture_manifest["lesson"][0]["harness"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let lesson = &fixture_manifest["lesson"][0];
+    let checker = lesson["checker"].as_str().unwrap().to_string();
+    let subject = lesson["subject"].as_str().unwrap().to_string();
     let tmp = tempfile::tempdir().unwrap();
     let course = tmp.path();
     copy_dir(&fixture.join("lessons"), &course.join("lessons"));
@@ -538,7 +537,7 @@ fn hidden_tests_run_only_when_asked_and_keep_their_details() {
     let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
     let manifest = course.join("course.toml");
     let mut course_toml = format!(
-        "suites = {:?}\n\n[[lesson]]\nid = \"misbehave\"\ntitle = \"hidden tests\"\ndir = \"misbehave\"\nharness = {harness:?}\n",
+        "suites = {:?}\n\n[[lesson]]\nid = \"misbehave\"\ntitle = \"hidden tests\"\ndir = \"misbehave\"\nchecker = {checker:?}\nsubject = {subject:?}\n",
         suites.to_str().unwrap()
     );
     for (name, points, hidden) in [

@@ -3,13 +3,15 @@
 //!
 //! Students implement [`Heap`] on top of a [`PageSource`]; the grader hands the
 //! heap an instrumented page source and compares what the heap says
-//! ([`Heap::stats`], [`Heap::free_blocks`]) with what really happened.
+//! ([`Heap::stats`], [`Heap::free_blocks`]) with what really happened. The
+//! chunk layout of lessons 3 to 7 is [`layout`].
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 use std::fmt;
 use std::ptr::NonNull;
 
 mod drop_in;
+pub mod layout;
 pub use drop_in::{FullHeap, SharedHeap};
 
 /// Every pointer a heap hands out is aligned to this many bytes: what glibc

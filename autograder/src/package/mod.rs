@@ -54,7 +54,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
             .manifest
             .lessons
             .iter()
-            .filter(|l| course.student_dir(l).join("Cargo.toml").is_file() && l.has_harness())
+            .filter(|l| course.student_dir(l).join("Cargo.toml").is_file() && l.has_suite())
             .collect()
     } else {
         vec![course.lesson(&args.lesson)?]
@@ -83,10 +83,10 @@ pub struct Written {
 
 /// Writes every bundle of `lesson` to `<out>/<lesson id>/`.
 pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, Fatal> {
-    if !lesson.has_harness() {
+    if !lesson.has_suite() {
         return Err(Fatal::new(format!(
             "{} has no suite yet (course.toml's harness line is `{}`); nothing to package",
-            lesson.id, lesson.harness
+            lesson.id, lesson.checker
         )));
     }
     if !course.student_dir(lesson).join("Cargo.toml").is_file() {

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::io;
-use crate::compile::cargo;
+use crate::build::cargo;
 use crate::Fatal;
 
 /// The targets a grading server may run on.

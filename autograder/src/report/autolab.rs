@@ -4,7 +4,7 @@
 //! lesson, which are the assessment's problem names.
 
 use super::{failure_details, indent, Graded};
-use crate::runner::outcome::Outcome;
+use heaplab_protocol::Outcome;
 
 pub fn render(graded: &Graded) -> String {
     let mut scores = serde_json::Map::new();

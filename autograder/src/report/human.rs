@@ -6,8 +6,8 @@ use std::io::Write;
 use anstyle::{AnsiColor, Style};
 
 use super::{failure_details, indent, Graded};
-use crate::runner::outcome::Outcome;
 use crate::runner::TestResult;
+use heaplab_protocol::Outcome;
 
 const PASS: Style = AnsiColor::Green.on_default().bold();
 const FAIL: Style = AnsiColor::Red.on_default().bold();
@@ -33,11 +33,15 @@ impl Human {
         }
     }
 
-    pub fn header(&mut self, lesson_id: &str, title: &str, shown: &str, tests: usize, seed: u64) {
+    pub fn header(&mut self, graded: &Graded, tests: usize) {
         let _ = writeln!(
             self.out,
-            "{BOLD}{lesson_id}: {title}{BOLD:#} {DIM}({shown}, {tests} test{}, seed {seed}){DIM:#}",
-            if tests == 1 { "" } else { "s" }
+            "{BOLD}{}: {}{BOLD:#} {DIM}({}, {tests} test{}, seed {}){DIM:#}",
+            graded.lesson.id,
+            graded.lesson.title,
+            graded.crate_shown,
+            if tests == 1 { "" } else { "s" },
+            graded.seed
         );
     }
 
@@ -54,8 +58,10 @@ impl Human {
             Outcome::NotImplemented { .. } => ("TODO", TODO),
             Outcome::Failed { .. } => ("FAIL", FAIL),
             Outcome::Crashed { .. } => ("CRASH", FAIL),
+            Outcome::Hung { .. } => ("HANG", FAIL),
             Outcome::TimedOut { .. } => ("TIME", FAIL),
             Outcome::ExitedEarly { .. } => ("EXIT", FAIL),
+            Outcome::KitError { .. } => ("KIT", FAIL),
             Outcome::DidNotCompile { .. } => ("FAIL", FAIL),
         };
         let points = format!("{}/{}", r.earned, r.spec.points);

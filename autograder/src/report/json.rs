@@ -1,12 +1,12 @@
-//! heaplab's own JSON report (schema `heaplab-grade/1`, documented in
+//! heaplab's own JSON report (schema `heaplab-grade/2`, documented in
 //! docs/grading.md).
 
 use serde::Serialize;
 
 use super::{failure_details, Graded};
-use crate::runner::outcome::Outcome;
+use heaplab_protocol::Outcome;
 
-pub const SCHEMA: &str = "heaplab-grade/1";
+pub const SCHEMA: &str = "heaplab-grade/2";
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -60,8 +60,8 @@ pub fn render(graded: &Graded) -> String {
             },
             replay: graded.replay(&r.spec.name),
             duration_ms: r.elapsed.as_millis() as u64,
-            stdout: r.stdout.text(),
-            stderr: r.stderr.text(),
+            stdout: r.stdout.clone(),
+            stderr: r.stderr.clone(),
         })
         .collect();
     let report = Report {

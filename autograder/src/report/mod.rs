@@ -9,10 +9,10 @@ pub mod tap;
 
 use std::time::Duration;
 
-use crate::compile::Variant;
+use crate::build::Variant;
 use crate::course::Lesson;
-use crate::runner::outcome::Outcome;
 use crate::runner::TestResult;
+use heaplab_protocol::Outcome;
 
 /// Everything known about one graded run.
 pub struct Graded<'a> {
@@ -70,17 +70,11 @@ pub fn shell_quote(s: &str) -> String {
 /// Plain text, no colour.
 pub fn failure_details(graded: &Graded, r: &TestResult, with_replay: bool) -> String {
     let mut out = Vec::new();
-    match &r.outcome {
-        // The suite's message says it all: expected, found, sequence, picture.
-        Outcome::Failed { message } => out.push(message.trim_end().to_string()),
-        Outcome::Crashed { .. } | Outcome::ExitedEarly { .. } => {
-            out.push(r.outcome.reason());
-            let tail = without_thread_ids(&r.stderr.tail_lines(12));
-            if !tail.trim().is_empty() {
-                out.push(format!("last lines of stderr:\n{}", indent(&tail, "  ")));
-            }
-        }
-        _ => out.push(r.outcome.reason()),
+    match r.outcome.failure() {
+        // The failure says it all: what, expected, found, where, the
+        // sequence, the pictures, the stderr of a crash.
+        Some(failure) => out.push(without_thread_ids(failure.to_string().trim_end())),
+        None => out.push(reason(&r.outcome)),
     }
     if !r.spec.hint.trim().is_empty() {
         out.push(format!("hint: {}", r.spec.hint.trim()));
@@ -93,6 +87,25 @@ pub fn failure_details(graded: &Graded, r: &TestResult, with_replay: bool) -> St
         ));
     }
     anstream::adapter::strip_str(&out.join("\n")).to_string()
+}
+
+/// One line saying why a test that has no failure to show earned nothing.
+pub fn reason(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Passed => String::new(),
+        Outcome::NotImplemented { location } => {
+            format!("not implemented yet: reached todo!() at {location}")
+        }
+        Outcome::TimedOut { after } => format!(
+            "the test ran past its {after} s and was stopped (far too slow, or stuck outside \
+             any one operation)"
+        ),
+        Outcome::KitError { message } => format!(
+            "this test could not be run; the grading kit's trouble, not your code's:\n{message}"
+        ),
+        Outcome::DidNotCompile { .. } => "did not compile".into(),
+        other => other.label().into(),
+    }
 }
 
 pub fn indent(text: &str, prefix: &str) -> String {

@@ -4,7 +4,7 @@
 //! the weighted score.
 
 use super::{failure_details, Graded};
-use crate::runner::outcome::Outcome;
+use heaplab_protocol::Outcome;
 
 pub fn render(graded: &Graded) -> String {
     let total = graded.max_score();

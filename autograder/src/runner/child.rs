@@ -1,10 +1,9 @@
-//! Runs one harness process: its own process group, a timeout (SIGTERM, a
-//! short grace, SIGKILL of the group), an address-space limit, capped
-//! output, and the token/result pipes on fds 4 and 3.
+//! Runs one of the kit's own programs (a test's checker, the trace
+//! replayer): its own process group, a timeout (SIGTERM, a short grace,
+//! SIGKILL of the group), capped output, and nothing left running after it.
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -12,15 +11,14 @@ use std::sync::{mpsc, Mutex, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::outcome::{Exit, Report};
-use crate::course::Limits;
+/// How a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+    TimedOut(Duration),
+}
 
-/// fd the harness writes its result line to (`heaplab_suites::harness::RESULT_FD`).
-pub const RESULT_FD: RawFd = 3;
-/// fd the harness reads the token from (`heaplab_suites::harness::TOKEN_FD`).
-pub const TOKEN_FD: RawFd = 4;
-/// Prefix of the result line (`heaplab_suites::harness::RESULT_TAG`).
-pub const RESULT_TAG: &str = "HEAPLAB-RESULT";
 /// Time between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_millis(500);
 /// Bytes kept from the end of each stream beyond the first `output_bytes`,
@@ -90,37 +88,50 @@ impl Captured {
     }
 }
 
-/// What one run of the harness produced.
+/// What one run produced.
 #[derive(Debug)]
 pub struct Run {
     pub exit: Exit,
-    pub report: Option<Report>,
-    /// A token line was present but its JSON did not parse (a kit bug).
-    pub malformed: Option<String>,
     pub stdout: Captured,
     pub stderr: Captured,
     pub elapsed: Duration,
 }
 
-/// Runs `exe args...` as one test.
-pub fn run(exe: &Path, args: &[String], limits: &Limits, cwd: &Path) -> std::io::Result<Run> {
-    let token = random_token()?;
+/// How a run may go: its time, the bytes of output kept, and the CPU it
+/// runs on.
+#[derive(Clone, Copy, Debug)]
+pub struct RunLimits {
+    pub timeout: Duration,
+    pub output_bytes: usize,
+    /// Keep the process, and what it starts, on this CPU (an index into the
+    /// CPUs this process may use), or let the kernel place them.
+    pub cpu: Option<usize>,
+}
 
-    // The token pipe is filled and its write end closed before the child
-    // starts: the child reads to EOF, and no other process ever holds the
-    // write end.
-    let (token_r, mut token_w) = std::io::pipe()?;
-    token_w.write_all(format!("{token}\n").as_bytes())?;
-    drop(token_w);
-    let (result_r, result_w) = std::io::pipe()?;
-    // std's pipes are close-on-exec, so tests started at the same time never
-    // inherit each other's ends. Moved above fd 4 so the dup2 calls in the
-    // child cannot overwrite one with the other.
-    let token_r = above_fd4(OwnedFd::from(token_r))?;
-    let result_w = above_fd4(OwnedFd::from(result_w))?;
-    let (token_raw, result_raw) = (token_r.as_raw_fd(), result_w.as_raw_fd());
-    let memory = limits.memory_bytes;
+/// The set of one CPU: the `index`-th of those this process may use.
+fn cpu_set(index: usize) -> Option<libc::cpu_set_t> {
+    // SAFETY: cpu_set_t is plain data; all-zero is the empty set.
+    let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: sched_getaffinity writes the set of this process's CPUs.
+    let rc =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) };
+    if rc != 0 {
+        return None;
+    }
+    let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: CPU_ISSET reads one bit of the set.
+        .filter(|&c| unsafe { libc::CPU_ISSET(c, &allowed) })
+        .collect();
+    let cpu = *cpus.get(index % cpus.len().max(1))?;
+    // SAFETY: as above: the empty set.
+    let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET sets one bit of the set.
+    unsafe { libc::CPU_SET(cpu, &mut one) };
+    Some(one)
+}
 
+/// Runs `exe args...` in `cwd`, within `limits`.
+pub fn run(exe: &Path, args: &[String], limits: &RunLimits, cwd: &Path) -> std::io::Result<Run> {
     let mut cmd = Command::new(exe);
     cmd.args(args)
         .current_dir(cwd)
@@ -130,53 +141,32 @@ pub fn run(exe: &Path, args: &[String], limits: &Limits, cwd: &Path) -> std::io:
         .env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LIB_BACKTRACE")
         .process_group(0);
+    let cpu = limits.cpu.and_then(cpu_set);
     let pre_exec = move || -> std::io::Result<()> {
-        // Runs in the forked child before exec: only async-signal-safe calls.
-        // SAFETY: dup2 on descriptors this process owns; the targets 3 and 4
-        // get no close-on-exec flag, so the harness inherits them.
-        if unsafe { libc::dup2(result_raw, RESULT_FD) } == -1 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: as above.
-        if unsafe { libc::dup2(token_raw, TOKEN_FD) } == -1 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // Without address-space randomization, mmap returns the same
-        // addresses every run, so two grades of the same code print the same
-        // pictures, and a replay shows exactly what the report showed. Where
-        // a sandbox forbids it, the addresses just differ between runs.
-        // SAFETY: personality(0xffffffff) only queries the persona.
-        let persona = unsafe { libc::personality(0xffff_ffff) };
-        if persona != -1 {
-            let persona = persona as libc::c_ulong | libc::ADDR_NO_RANDOMIZE as libc::c_ulong;
-            // SAFETY: the persona changes how the next exec lays out memory,
-            // nothing of this process.
-            unsafe { libc::personality(persona) };
+        // A test's checker and the student's process talk in turns: on one
+        // CPU, each hands over to the other without waking a second CPU,
+        // several times faster than across two.
+        if let Some(set) = &cpu {
+            // SAFETY: sched_setaffinity reads the set; it changes only which
+            // CPUs this (child) process runs on.
+            unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) };
         }
         // If the grader is killed outright (SIGKILL, a grading server's hard
-        // timeout), the test dies with it instead of running on.
+        // timeout), the process dies with it instead of running on.
         // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag of this process.
         unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) };
-        let limit = libc::rlimit {
-            rlim_cur: memory as libc::rlim_t,
-            rlim_max: memory as libc::rlim_t,
-        };
-        // SAFETY: setrlimit reads the struct it is given and changes only
-        // this (child) process's limits.
-        if unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) } == -1 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // No core files from crashing tests.
+        // No core files.
         let no_core = libc::rlimit {
             rlim_cur: 0,
             rlim_max: 0,
         };
-        // SAFETY: as above.
+        // SAFETY: setrlimit reads the struct it is given and changes only
+        // this (child) process's limits.
         unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
         Ok(())
     };
-    // SAFETY: the closure calls only dup2, personality, prctl and
-    // setrlimit, which are async-signal-safe system calls, and allocates nothing.
+    // SAFETY: the closure calls only sched_setaffinity, prctl and setrlimit,
+    // which are async-signal-safe system calls, and allocates nothing.
     unsafe { cmd.pre_exec(pre_exec) };
 
     stop_tests_on_interrupt();
@@ -191,12 +181,8 @@ pub fn run(exe: &Path, args: &[String], limits: &Limits, cwd: &Path) -> std::io:
             .insert(child.id() as libc::pid_t);
         child
     };
-    drop(token_r);
-    drop(result_w);
-
     let out_rx = drain(child.stdout.take(), limits.output_bytes);
     let err_rx = drain(child.stderr.take(), limits.output_bytes);
-    let res_rx = drain(Some(std::fs::File::from(OwnedFd::from(result_r))), 1 << 20);
 
     let exit = wait(&mut child, limits.timeout);
     forget_group(child.id() as libc::pid_t);
@@ -212,30 +198,12 @@ pub fn run(exe: &Path, args: &[String], limits: &Limits, cwd: &Path) -> std::io:
     };
     let stdout = collect(out_rx);
     let stderr = collect(err_rx);
-    let result = collect(res_rx);
-
-    let (report, malformed) = find_report(&String::from_utf8_lossy(&result.head), &token);
     Ok(Run {
         exit,
-        report,
-        malformed,
         stdout,
         stderr,
         elapsed,
     })
-}
-
-/// Finds `HEAPLAB-RESULT <token> <json>` anywhere in what came through fd 3.
-fn find_report(channel: &str, token: &str) -> (Option<Report>, Option<String>) {
-    let needle = format!("{RESULT_TAG} {token} ");
-    let Some(at) = channel.find(&needle) else {
-        return (None, None);
-    };
-    let json = channel[at + needle.len()..].lines().next().unwrap_or("");
-    match serde_json::from_str::<Report>(json) {
-        Ok(report) => (Some(report), None),
-        Err(e) => (None, Some(format!("{e}: {json}"))),
-    }
 }
 
 /// Waits for the child, killing its whole group at the timeout. Reaps it.
@@ -335,54 +303,4 @@ fn drain<R: Read + Send + 'static>(stream: Option<R>, limit: usize) -> mpsc::Rec
         let _ = tx.send(cap);
     });
     rx
-}
-
-/// Duplicates `fd` to a number above 4 (close-on-exec), closing the original.
-fn above_fd4(fd: OwnedFd) -> std::io::Result<OwnedFd> {
-    // SAFETY: F_DUPFD_CLOEXEC creates a new descriptor; `fd` stays valid.
-    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, TOKEN_FD + 1) };
-    if new == -1 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `new` was just created by fcntl and nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(new) })
-}
-
-/// 128 bits from the OS's random source, as hex.
-fn random_token() -> std::io::Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| std::io::Error::other(format!("no OS randomness: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_the_token_line_counts() {
-        let token = "abc123";
-        let fake = "HEAPLAB-RESULT 000 {\"status\":\"passed\"}\n";
-        assert!(find_report(fake, token).0.is_none());
-        let real = format!("{fake}junk{RESULT_TAG} {token} {{\"status\":\"passed\"}}\n");
-        assert!(matches!(find_report(&real, token).0, Some(Report::Passed)));
-        let bad = format!("{RESULT_TAG} {token} {{nope\n");
-        assert!(find_report(&bad, token).1.is_some());
-    }
-
-    #[test]
-    fn the_protocol_matches_the_harness() {
-        use heaplab_suites::harness;
-        assert_eq!(RESULT_FD, harness::RESULT_FD);
-        assert_eq!(TOKEN_FD, harness::TOKEN_FD);
-        assert_eq!(RESULT_TAG, harness::RESULT_TAG);
-        assert_eq!(crate::grade::DEFAULT_SEED, harness::DEFAULT_SEED);
-    }
-
-    #[test]
-    fn tokens_differ() {
-        assert_ne!(random_token().unwrap(), random_token().unwrap());
-        assert_eq!(random_token().unwrap().len(), 32);
-    }
 }

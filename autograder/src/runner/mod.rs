@@ -1,17 +1,19 @@
-//! Runs a lesson's tests against a built harness: one child process per
-//! test, up to `jobs` at a time, results handed on in manifest order.
+//! Runs a lesson's tests: one checker process per test (which starts the
+//! student's processes itself), up to `jobs` at a time, results handed on
+//! in manifest order.
 
 pub mod child;
-pub mod outcome;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use child::Captured;
-use outcome::{Exit, Outcome};
+use child::{Exit, RunLimits};
+use heaplab_protocol::ended::signal_name;
+use heaplab_protocol::outcome::CheckerReport;
+use heaplab_protocol::Outcome;
 
-use crate::compile::Harness;
+use crate::build::Built;
 use crate::course::{Course, Limits, TestSpec};
 use crate::Fatal;
 
@@ -22,8 +24,9 @@ pub struct TestResult<'a> {
     pub outcome: Outcome,
     pub earned: u32,
     pub elapsed: Duration,
-    pub stdout: Captured,
-    pub stderr: Captured,
+    /// What the student's processes wrote (capped).
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl TestResult<'_> {
@@ -34,26 +37,31 @@ impl TestResult<'_> {
             outcome,
             earned: 0,
             elapsed: Duration::ZERO,
-            stdout: Captured::default(),
-            stderr: Captured::default(),
+            stdout: String::new(),
+            stderr: String::new(),
         }
     }
 }
 
-/// The test names a harness knows (`harness --list`).
-pub fn list(harness: &Harness, limits: &Limits) -> Result<Vec<String>, Fatal> {
+/// Time the checker gets beyond the test's own limit: it stops shrinking at
+/// half the limit, and a stopped student process takes a moment to clean up.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// The test names the checker knows for `lesson` (`checker --list`).
+pub fn list(built: &Built, lesson: &str) -> Result<Vec<String>, Fatal> {
     let scratch = tempfile::tempdir()
         .map_err(|e| Fatal::new(format!("cannot make a scratch folder: {e}")))?;
-    let run = child::run(
-        &harness.exe,
-        &["--list".to_string()],
-        limits,
-        scratch.path(),
-    )
-    .map_err(|e| Fatal::new(format!("cannot run {}: {e}", harness.exe.display())))?;
+    let limits = RunLimits {
+        timeout: Duration::from_secs(30),
+        output_bytes: 1 << 20,
+        cpu: None,
+    };
+    let args = ["--list".to_string(), lesson.to_string()];
+    let run = child::run(&built.checker, &args, &limits, scratch.path())
+        .map_err(|e| Fatal::new(format!("cannot run {}: {e}", built.checker.display())))?;
     if run.exit != Exit::Code(0) {
         return Err(Fatal::new(format!(
-            "the harness could not list its tests ({:?}); kit bug:\n{}",
+            "the checker could not list the tests of {lesson} ({:?}); kit bug:\n{}",
             run.exit,
             run.stderr.tail_lines(20)
         )));
@@ -70,23 +78,27 @@ pub fn list(harness: &Harness, limits: &Limits) -> Result<Vec<String>, Fatal> {
 /// the order of `tests`, as soon as it and all before it have finished.
 pub fn run_all<'a>(
     course: &Course,
-    harness: &Harness,
+    built: &Built,
+    lesson: &str,
     tests: &[&'a TestSpec],
     seed: u64,
     jobs: usize,
     mut done: impl FnMut(usize, TestResult<'a>),
-) -> Result<(), Fatal> {
+) {
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<(usize, Result<TestResult<'a>, Fatal>)>();
+    let (tx, rx) = mpsc::channel::<(usize, TestResult<'a>)>();
     let workers = jobs.clamp(1, tests.len().max(1));
     std::thread::scope(|scope| {
-        for _ in 0..workers {
+        for worker in 0..workers {
             let tx = tx.clone();
             let next = &next;
+            // Each worker's tests on a CPU of their own (when there are as
+            // many CPUs as workers).
+            let cpu = (workers > 1 || jobs == 1).then_some(worker);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(spec) = tests.get(i) else { break };
-                let result = run_one(course, harness, spec, seed);
+                let result = run_one(course, built, lesson, spec, seed, cpu);
                 if tx.send((i, result)).is_err() {
                     break;
                 }
@@ -95,77 +107,143 @@ pub fn run_all<'a>(
         drop(tx);
         let mut pending: Vec<Option<TestResult<'a>>> = (0..tests.len()).map(|_| None).collect();
         let mut shown = 0;
-        let mut failure = None;
         for (i, result) in rx {
-            match result {
-                Ok(r) => pending[i] = Some(r),
-                Err(e) => {
-                    failure.get_or_insert(e);
-                    // Keep the order moving; the run is reported as failed below.
-                    pending[i] = Some(TestResult::without_run(
-                        tests[i],
-                        Outcome::ExitedEarly { code: -1 },
-                    ));
-                }
-            }
-            while shown < tests.len() {
-                let Some(r) = pending[shown].take() else {
-                    break;
-                };
+            pending[i] = Some(result);
+            while let Some(r) = pending.get_mut(shown).and_then(Option::take) {
                 done(shown, r);
                 shown += 1;
             }
         }
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    })
+    });
 }
 
+/// Runs one test: its checker, in a fresh empty scratch folder. Whatever
+/// goes wrong costs this test only (a kit error, never a lost grade).
 fn run_one<'a>(
     course: &Course,
-    harness: &Harness,
+    built: &Built,
+    lesson: &str,
     spec: &'a TestSpec,
     seed: u64,
-) -> Result<TestResult<'a>, Fatal> {
+    cpu: Option<usize>,
+) -> TestResult<'a> {
     let limits = course.limits(spec);
-    // Each test starts in an empty folder of its own, so files one test (or
-    // a student's program) leaves behind cannot change another's result.
-    let scratch = tempfile::tempdir()
-        .map_err(|e| Fatal::new(format!("cannot make a scratch folder: {e}")))?;
-    let args = vec![
-        "--run".to_string(),
-        spec.name.clone(),
-        "--seed".to_string(),
-        seed.to_string(),
-    ];
-    let run = child::run(&harness.exe, &args, &limits, scratch.path())
-        .map_err(|e| Fatal::new(format!("cannot run test `{}`: {e}", spec.name)))?;
-    let mut outcome = outcome::classify(run.exit, run.report, &run.stderr.text());
-    if let Some(bad) = run.malformed {
-        if run.exit == Exit::Code(0) {
-            outcome = Outcome::Failed {
-                message: format!("the harness sent a malformed result (kit bug): {bad}"),
-            };
-        }
-    }
-    match &mut outcome {
-        Outcome::NotImplemented { location } => {
-            *location = harness.relative_location(&course.root, location);
-        }
-        Outcome::Failed { message } => *message = harness.relative_paths(&course.root, message),
-        _ => {}
-    }
+    let run = checker(built, lesson, spec, seed, &limits, cpu);
+    let (outcome, stdout, stderr, elapsed) = match run {
+        Ok((report, elapsed)) => (report.outcome, report.stdout, report.stderr, elapsed),
+        Err(message) => (
+            Outcome::KitError { message },
+            String::new(),
+            String::new(),
+            Duration::ZERO,
+        ),
+    };
+    let outcome = relative(outcome, built, course);
     let earned = if outcome.passed() { spec.points } else { 0 };
-    Ok(TestResult {
+    TestResult {
         spec,
         outcome,
         earned,
-        elapsed: run.elapsed,
-        stdout: run.stdout,
-        stderr: run.stderr,
-    })
+        elapsed,
+        stdout,
+        stderr,
+    }
+}
+
+/// Runs the test's checker; its report, or why there is none.
+fn checker(
+    built: &Built,
+    lesson: &str,
+    spec: &TestSpec,
+    seed: u64,
+    limits: &Limits,
+    cpu: Option<usize>,
+) -> Result<(CheckerReport, Duration), String> {
+    // Each test starts in an empty folder of its own, so files one test (or
+    // a student's program) leaves behind cannot change another's result.
+    let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
+    let mut args: Vec<String> = vec![
+        "--lesson".into(),
+        lesson.into(),
+        "--run".into(),
+        spec.name.clone(),
+        "--seed".into(),
+        seed.to_string(),
+        "--subject".into(),
+        built.subject.to_string_lossy().into_owned(),
+        "--scratch".into(),
+        scratch.path().to_string_lossy().into_owned(),
+        "--time-limit".into(),
+        limits.timeout.as_secs_f64().to_string(),
+        "--op-timeout".into(),
+        limits.operation.as_secs_f64().to_string(),
+        "--memory-mib".into(),
+        (limits.memory_bytes >> 20).to_string(),
+        "--output-kib".into(),
+        (limits.output_bytes >> 10).to_string(),
+    ];
+    for (name, path) in &built.artifacts {
+        args.push("--artifact".into());
+        args.push(format!("{name}={}", path.display()));
+    }
+    let run_limits = RunLimits {
+        timeout: limits.timeout + GRACE,
+        output_bytes: limits.output_bytes * 4 + (1 << 20),
+        cpu,
+    };
+    let run = child::run(&built.checker, &args, &run_limits, scratch.path())
+        .map_err(|e| format!("cannot start the test's checker: {e}"))?;
+    match run.exit {
+        Exit::TimedOut(_) => {
+            let report = CheckerReport {
+                outcome: Outcome::TimedOut {
+                    after: limits.timeout.as_secs_f64(),
+                },
+                stdout: String::new(),
+                stderr: String::new(),
+            };
+            return Ok((report, run.elapsed));
+        }
+        Exit::Signal(sig) => {
+            return Err(format!(
+                "the test's checker was killed by {} (kit bug, or the machine ran out of \
+                 memory):\n{}",
+                signal_name(sig),
+                run.stderr.tail_lines(12)
+            ))
+        }
+        Exit::Code(_) => {}
+    }
+    let text = String::from_utf8_lossy(&run.stdout.head);
+    let line = text.lines().last().unwrap_or_default();
+    let report: CheckerReport = serde_json::from_str(line).map_err(|_| {
+        format!(
+            "the test's checker gave no report ({:?}); kit bug:\n{}",
+            run.exit,
+            run.stderr.tail_lines(12)
+        )
+    })?;
+    Ok((report, run.elapsed))
+}
+
+/// Paths of the crate under test in the outcome, as the student knows them.
+fn relative(mut outcome: Outcome, built: &Built, course: &Course) -> Outcome {
+    match &mut outcome {
+        Outcome::NotImplemented { location } => {
+            *location = built.shown.relative_location(&course.root, location);
+        }
+        Outcome::Failed { failure }
+        | Outcome::Crashed { failure, .. }
+        | Outcome::Hung { failure, .. }
+        | Outcome::ExitedEarly { failure, .. } => {
+            failure.what = built.shown.relative_paths(&failure.what);
+            for note in &mut failure.notes {
+                *note = built.shown.relative_paths(note);
+            }
+        }
+        _ => {}
+    }
+    outcome
 }
 
 /// How many tests run at once when `--jobs` is not given.

@@ -10,11 +10,11 @@
 //! Results and the machine they came from: docs/performance.md.
 
 use std::hint::black_box;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-use heaplab_suites::lesson7::{build_library, find_program, run_with_timeout, Crate};
+use heaplab_suites::outside::{find_program, run};
 
 /// Runs of each command; the median is reported.
 const RUNS: usize = 3;
@@ -77,7 +77,7 @@ fn time(make: &dyn Fn() -> Command, lib: Option<&Path>) -> Result<(Duration, Vec
             Some(lib) => command.env("LD_PRELOAD", lib),
             None => command.env_remove("LD_PRELOAD"),
         };
-        let ran = run_with_timeout(command, Duration::from_secs(600))?;
+        let ran = run(command, Duration::from_secs(600))?;
         if !ran.status.success() {
             return Err(format!("exit status {}", ran.status));
         }
@@ -87,20 +87,32 @@ fn time(make: &dyn Fn() -> Command, lib: Option<&Path>) -> Result<(Duration, Vec
     Ok((median(times), output))
 }
 
+/// The reference solution as the C library the grader builds (release,
+/// `--features preload`), in a target folder of its own.
+fn build_library() -> Result<PathBuf, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = root.join("target/heaplab-bench");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--lib", "-p", "lesson7-solution"])
+        .args(["--features", "preload", "--target-dir"])
+        .arg(&target)
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build of lesson7-solution: {status}"));
+    }
+    Ok(target.join("release/liblesson7_solution.so"))
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--workload") {
         let threads = args.get(i + 2).and_then(|t| t.parse().ok()).unwrap_or(1);
         return workload(threads);
     }
-    let krate = Crate {
-        dir: concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../solutions/lesson7-drop-in"
-        ),
-        package: "lesson7-solution",
-    };
-    let lib = match build_library(&krate) {
+    let lib = match build_library() {
         Ok(lib) => lib,
         Err(e) => {
             eprintln!("lesson7 bench: {e}");

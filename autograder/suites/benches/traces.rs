@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use heaplab_suites::trace::generate::{self, DEFAULT_SEED};
-use heaplab_suites::trace::program::replay_trace;
 use heaplab_suites::trace::{metered, HeapAllocator, TraceResult};
+use heaplab_traces::program::replay_trace;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

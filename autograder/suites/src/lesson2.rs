@@ -8,13 +8,14 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use heaplab_kit::{align_up, Heap, PageSource, ALIGN};
+use heaplab_kit::{align_up, Heap, ALIGN};
 
 use crate::alloc::{
     self, fault, Check, CheckResult, Config, Done, Failure, InstrumentedPages, OpMix, PageEvent,
     Session, State,
 };
 use crate::harness::{Suite, Test};
+use crate::own_pages::OwnPages;
 
 /// The checks every lesson 2 and 3 test keeps on: the page source's
 /// contract (and, always, blocks inside mapped pages).
@@ -129,7 +130,7 @@ pub(crate) fn expect_maps<H: Heap>(
     events_before: usize,
     want: &[usize],
     what: &str,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let lens: Vec<usize> = s
         .log()
         .events_since(events_before)
@@ -284,7 +285,7 @@ where
 }
 
 /// Three `malloc(0)`: distinct pointers, each freeable.
-pub(crate) fn malloc_zero_is_unique<H: Heap>(s: &mut Session<'_, H>) -> Result<(), String> {
+pub(crate) fn malloc_zero_is_unique<H: Heap>(s: &mut Session<'_, H>) -> Result<(), Failure> {
     let ids = [s.malloc(0)?, s.malloc(0)?, s.malloc(0)?];
     for (i, &a) in ids.iter().enumerate() {
         for &b in &ids[i + 1..] {
@@ -304,7 +305,7 @@ pub(crate) fn malloc_zero_is_unique<H: Heap>(s: &mut Session<'_, H>) -> Result<(
 }
 
 /// Three blocks, two freed: the stats count both frees.
-pub(crate) fn free_is_counted<H: Heap>(s: &mut Session<'_, H>) -> Result<(), String> {
+pub(crate) fn free_is_counted<H: Heap>(s: &mut Session<'_, H>) -> Result<(), Failure> {
     let a = s.malloc(24)?;
     let _b = s.malloc(40)?;
     let c = s.malloc(8)?;
@@ -322,95 +323,29 @@ pub(crate) fn free_is_counted<H: Heap>(s: &mut Session<'_, H>) -> Result<(), Str
 
 /// Lesson 2's tests plus four that check the student's own page source
 /// (`MmapPages`), which `suite` cannot reach: the grader hands the heap its
-/// instrumented source instead. A manifest opts in with
-/// `heaplab_suites::lesson2::suite_with_pages(student::BumpHeap::new, student::MmapPages::new)`.
+/// own pages instead. `pages` makes the student's source where the tests
+/// can look at it from the outside: `heaplab_suites::remote::own_pages` in
+/// the checker, `heaplab_suites::own_pages::local_pages(student::MmapPages::new)`
+/// in a local harness.
 pub fn suite_with_pages<H, F, P, G>(make: F, pages: G) -> Suite
 where
     H: Heap + 'static,
     F: Fn(InstrumentedPages) -> H + 'static,
-    P: PageSource + 'static,
+    P: OwnPages + 'static,
     G: Fn() -> P + 'static,
 {
     let mut suite = suite(make);
     let pages = Rc::new(pages);
     let p = || pages.clone();
     suite.tests.extend([
-        page_source_test("page_source_reports_the_page_size", p(), |pages| {
-            let want = os_page_size();
-            let got = pages.page_size();
-            ensure(
-                got == want,
-                "page_size() is not the OS's page size",
-                format!("{want} (sysconf(_SC_PAGESIZE))"),
-                got.to_string(),
-            )
-        }),
-        page_source_test("page_source_maps_zeroed_pages", p(), |pages| {
-            let page = os_page_size();
-            let len = 3 * page;
-            let Some(run) = pages.map(len) else {
-                return Err(format!(
-                    "map({len}) returned None\n  expected: three fresh pages\n  found:    None"
-                ));
-            };
-            let addr = run.as_ptr() as usize;
-            ensure(
-                addr.is_multiple_of(page),
-                "map returned an address that is not page aligned",
-                format!("a multiple of {page}"),
-                format!("{addr:#x}"),
-            )?;
-            ensure(
-                is_mapped(run.as_ptr(), len),
-                "map returned memory that is not mapped (mincore says so)",
-                format!("[{addr:#x}, {:#x}) mapped", addr + len),
-                "not mapped".to_string(),
-            )?;
-            // SAFETY: mincore confirmed [addr, addr + len) is mapped; the
-            // page source just handed it out, nobody else uses it.
-            let bytes = unsafe { std::slice::from_raw_parts_mut(run.as_ptr(), len) };
-            let nonzero = bytes.iter().position(|&b| b != 0);
-            ensure(
-                nonzero.is_none(),
-                "fresh pages are not zero-filled",
-                "every byte 0 (MAP_ANONYMOUS memory is zero-filled)".to_string(),
-                format!("byte {} is not", nonzero.unwrap_or(0)),
-            )?;
-            bytes.fill(0xA5);
-            // SAFETY: exactly the range map returned; `bytes` is not used again.
-            unsafe { pages.unmap(run, len) };
-            Ok(())
-        }),
-        page_source_test("page_source_unmaps", p(), |pages| {
-            let page = os_page_size();
-            let Some(run) = pages.map(2 * page) else {
-                return Err(
-                    "map(2 pages) returned None\n  expected: two fresh pages\n  found:    None"
-                        .to_string(),
-                );
-            };
-            let addr = run.as_ptr() as usize;
-            // SAFETY: exactly the range map returned, never used.
-            unsafe { pages.unmap(run, 2 * page) };
-            ensure(
-                !is_mapped(run.as_ptr(), page) && !is_mapped(run.as_ptr().wrapping_add(page), page),
-                "unmap left the pages mapped",
-                format!("[{addr:#x}, {:#x}) unmapped (munmap)", addr + 2 * page),
-                "still mapped (mincore)".to_string(),
-            )
-        }),
-        page_source_test("page_source_refusal_is_none", p(), |pages| {
-            let page = os_page_size();
-            // No address space holds this: mmap fails with ENOMEM.
-            let len = usize::MAX - page + 1;
-            let got = pages.map(len);
-            ensure(
-                got.is_none(),
-                "map of more than the address space did not return None",
-                "None (mmap returned MAP_FAILED, which is not a null pointer)".to_string(),
-                format!("{got:?}"),
-            )
-        }),
+        page_source_test(
+            "page_source_reports_the_page_size",
+            p(),
+            reports_the_page_size,
+        ),
+        page_source_test("page_source_maps_zeroed_pages", p(), maps_zeroed_pages),
+        page_source_test("page_source_unmaps", p(), unmaps),
+        page_source_test("page_source_refusal_is_none", p(), refusal_is_none),
     ]);
     suite
 }
@@ -418,37 +353,104 @@ where
 fn page_source_test<P, G>(
     name: &'static str,
     pages: Rc<G>,
-    body: impl Fn(&mut P) -> Result<(), String> + 'static,
+    body: fn(&mut P) -> Result<(), Failure>,
 ) -> Test
 where
-    P: PageSource + 'static,
+    P: OwnPages + 'static,
     G: Fn() -> P + 'static,
 {
     Test::new(name, move |_ctx| body(&mut pages()))
 }
 
-fn ensure(ok: bool, what: &str, expected: String, found: String) -> Result<(), String> {
+/// `page_size()` is the OS's page size.
+fn reports_the_page_size(pages: &mut impl OwnPages) -> Result<(), Failure> {
+    let want = os_page_size();
+    let got = pages.page_size()?;
+    ensure(
+        got == want,
+        "page_size() is not the OS's page size",
+        format!("{want} (sysconf(_SC_PAGESIZE))"),
+        got.to_string(),
+    )
+}
+
+/// `map` returns fresh, zero-filled, page-aligned memory of the length asked.
+fn maps_zeroed_pages(pages: &mut impl OwnPages) -> Result<(), Failure> {
+    let page = os_page_size();
+    let len = 3 * page;
+    let Some(addr) = pages.map(len)? else {
+        return Err(Failure::new(
+            format!("map({len}) returned None"),
+            "three fresh pages",
+            "None",
+        ));
+    };
+    ensure(
+        addr.is_multiple_of(page),
+        "map returned an address that is not page aligned",
+        format!("a multiple of {page}"),
+        format!("{addr:#x}"),
+    )?;
+    ensure(
+        pages.is_mapped(addr, len)?,
+        "map returned memory that is not mapped",
+        format!("[{addr:#x}, {:#x}) mapped", addr + len),
+        "not mapped (the kernel lists no mapping there)".to_string(),
+    )?;
+    let bytes = pages.read(addr, len)?;
+    let nonzero = bytes.iter().position(|&b| b != 0);
+    ensure(
+        nonzero.is_none(),
+        "fresh pages are not zero-filled",
+        "every byte 0 (MAP_ANONYMOUS memory is zero-filled)".to_string(),
+        format!("byte {} is not", nonzero.unwrap_or(0)),
+    )?;
+    pages.write(addr, &vec![0xA5; len])?;
+    pages.unmap(addr, len)
+}
+
+/// `unmap` gives the pages back to the OS.
+fn unmaps(pages: &mut impl OwnPages) -> Result<(), Failure> {
+    let page = os_page_size();
+    let Some(addr) = pages.map(2 * page)? else {
+        return Err(Failure::new(
+            "map(2 pages) returned None",
+            "two fresh pages",
+            "None",
+        ));
+    };
+    pages.unmap(addr, 2 * page)?;
+    ensure(
+        !pages.is_mapped(addr, page)? && !pages.is_mapped(addr + page, page)?,
+        "unmap left the pages mapped",
+        format!("[{addr:#x}, {:#x}) unmapped (munmap)", addr + 2 * page),
+        "still mapped".to_string(),
+    )
+}
+
+/// A map of more than the address space returns `None`.
+fn refusal_is_none(pages: &mut impl OwnPages) -> Result<(), Failure> {
+    let page = os_page_size();
+    // No address space holds this: mmap fails with ENOMEM.
+    let len = usize::MAX - page + 1;
+    let got = pages.map(len)?;
+    ensure(
+        got.is_none(),
+        "map of more than the address space did not return None",
+        "None (mmap returned MAP_FAILED, which is not a null pointer)".to_string(),
+        format!("{got:?}"),
+    )
+}
+
+fn ensure(ok: bool, what: &str, expected: String, found: String) -> Result<(), Failure> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "{what}\n  expected: {expected}\n  found:    {found}"
-        ))
+        Err(Failure::new(what, expected, found))
     }
 }
 
 fn os_page_size() -> usize {
     // SAFETY: sysconf only reads a system constant.
     usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
-}
-
-/// True when every page of `[addr, addr + len)` is mapped: `mincore` fails
-/// with ENOMEM on a range that is not.
-fn is_mapped(addr: *mut u8, len: usize) -> bool {
-    let pages = len.div_ceil(os_page_size());
-    let mut residency = vec![0u8; pages];
-    // SAFETY: mincore only reads the page tables of the range and writes one
-    // byte per page into `residency`, which has room for them.
-    let rc = unsafe { libc::mincore(addr.cast(), len, residency.as_mut_ptr()) };
-    rc == 0
 }

@@ -6,9 +6,14 @@
 //! binary ([`harness::main`]) and runs every test in its own process.
 
 pub mod alloc;
+pub mod cases;
+pub mod checker;
 pub mod fixtures;
 pub mod free_list;
 pub mod harness;
+pub mod outside;
+pub mod own_pages;
+pub mod remote;
 
 pub mod lesson1;
 pub mod lesson2;

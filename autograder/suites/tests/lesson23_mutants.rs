@@ -12,15 +12,17 @@ use std::ptr::NonNull;
 use std::sync::Mutex;
 
 use heaplab_kit::{align_up, Heap, PageSource, Stats};
+use heaplab_protocol::Outcome;
 use heaplab_suites::alloc::InstrumentedPages;
-use heaplab_suites::harness::{run_one, Report, Suite, DEFAULT_SEED};
+use heaplab_suites::harness::{run_one, Suite, DEFAULT_SEED};
+use heaplab_suites::own_pages::local_pages;
 use heaplab_suites::{lesson2, lesson3};
 
 /// `run_one` records `todo!()`s in process-wide state: one suite at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Every test's report, by name.
-fn reports(suite: &Suite) -> Vec<(&'static str, Report)> {
+fn reports(suite: &Suite) -> Vec<(&'static str, Outcome)> {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     suite
         .tests
@@ -40,7 +42,7 @@ fn assert_caught(label: &str, suite: &Suite, caught: &[&str]) -> BTreeSet<&'stat
     }
     let failed: BTreeSet<&'static str> = all
         .iter()
-        .filter(|(_, r)| matches!(r, Report::Failed { .. }))
+        .filter(|(_, r)| matches!(r, Outcome::Failed { .. }))
         .map(|(n, _)| *n)
         .collect();
     for name in caught {
@@ -52,14 +54,14 @@ fn assert_caught(label: &str, suite: &Suite, caught: &[&str]) -> BTreeSet<&'stat
     }
     if std::env::var_os("HEAPLAB_SHOW").is_some() {
         for (name, report) in &all {
-            if let Report::Failed { message } = report {
+            if let Outcome::Failed { failure: message } = report {
                 println!("==== {label} / {name}\n{message}");
             }
         }
     }
     assert!(
         all.iter()
-            .all(|(_, r)| !matches!(r, Report::NotImplemented { .. })),
+            .all(|(_, r)| !matches!(r, Outcome::NotImplemented { .. })),
         "{label}: a broken heap is not a stub"
     );
     failed
@@ -331,7 +333,7 @@ fn lesson3_with(flaw: Option<Flaw>) -> Suite {
 
 fn assert_all_pass(label: &str, suite: &Suite) {
     for (name, report) in reports(suite) {
-        assert_eq!(report, Report::Passed, "{label}: {name}");
+        assert_eq!(report, Outcome::Passed, "{label}: {name}");
     }
 }
 
@@ -358,7 +360,7 @@ fn stubs_are_not_implemented_everywhere() {
     ] {
         for (name, report) in reports(&suite) {
             assert!(
-                matches!(report, Report::NotImplemented { .. }),
+                matches!(report, Outcome::NotImplemented { .. }),
                 "{label}: {name} reported {report:?}"
             );
         }
@@ -605,22 +607,27 @@ fn page_cases() -> Vec<(PageFlaw, &'static str)> {
 fn lesson2_page_source_tests() {
     let solution = lesson2::suite_with_pages(
         lesson2_solution::BumpHeap::new,
-        lesson2_solution::MmapPages::new,
+        local_pages(lesson2_solution::MmapPages::new),
     );
     assert_all_pass("lesson 2 solution with its pages", &solution);
-    let stub = lesson2::suite_with_pages(::lesson2::BumpHeap::new, ::lesson2::MmapPages::new);
+    let stub = lesson2::suite_with_pages(
+        ::lesson2::BumpHeap::new,
+        local_pages(::lesson2::MmapPages::new),
+    );
     for (name, report) in reports(&stub) {
         assert!(
-            matches!(report, Report::NotImplemented { .. }),
+            matches!(report, Outcome::NotImplemented { .. }),
             "lesson 2 stub with its pages: {name} reported {report:?}"
         );
     }
     for (flaw, caught) in page_cases() {
-        let suite =
-            lesson2::suite_with_pages(lesson2_solution::BumpHeap::new, move || BrokenPages {
+        let suite = lesson2::suite_with_pages(
+            lesson2_solution::BumpHeap::new,
+            local_pages(move || BrokenPages {
                 inner: lesson2_solution::MmapPages::new(),
                 flaw,
-            });
+            }),
+        );
         assert_caught(&format!("lesson 2 pages, {flaw:?}"), &suite, &[caught]);
     }
     // Every page-source test is shown to fail on some broken source.

@@ -15,15 +15,16 @@ use std::ptr::NonNull;
 use std::sync::Mutex;
 
 use heaplab_kit::{align_up, Block, Heap, PageSource, Stats};
+use heaplab_protocol::Outcome;
 use heaplab_suites::alloc::InstrumentedPages;
-use heaplab_suites::harness::{run_one, Report, Suite, DEFAULT_SEED};
+use heaplab_suites::harness::{run_one, Suite, DEFAULT_SEED};
 use heaplab_suites::{lesson4, lesson5, lesson6};
 
 /// `run_one` records `todo!()`s in process-wide state: one suite at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Every test's report, by name.
-fn reports(suite: &Suite) -> Vec<(&'static str, Report)> {
+fn reports(suite: &Suite) -> Vec<(&'static str, Outcome)> {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     suite
         .tests
@@ -42,13 +43,13 @@ fn assert_caught(label: &str, suite: &Suite, caught: &[&str]) {
     }
     let failed: BTreeSet<&str> = all
         .iter()
-        .filter(|(_, r)| matches!(r, Report::Failed { .. }))
+        .filter(|(_, r)| matches!(r, Outcome::Failed { .. }))
         .map(|(n, _)| *n)
         .collect();
     if std::env::var_os("HEAPLAB_SHOW").is_some() {
         println!("==== {label}: failed {failed:?}");
         for (name, report) in &all {
-            if let Report::Failed { message } = report {
+            if let Outcome::Failed { failure: message } = report {
                 println!("---- {label} / {name}\n{message}");
             }
         }
@@ -62,14 +63,14 @@ fn assert_caught(label: &str, suite: &Suite, caught: &[&str]) {
     }
     assert!(
         all.iter()
-            .all(|(_, r)| !matches!(r, Report::NotImplemented { .. })),
+            .all(|(_, r)| !matches!(r, Outcome::NotImplemented { .. })),
         "{label}: a broken heap is not a stub"
     );
 }
 
 fn assert_all_pass(label: &str, suite: &Suite) {
     for (name, report) in reports(suite) {
-        assert_eq!(report, Report::Passed, "{label}: {name}");
+        assert_eq!(report, Outcome::Passed, "{label}: {name}");
     }
 }
 
@@ -533,7 +534,7 @@ fn stubs_are_not_implemented_everywhere() {
     ] {
         for (name, report) in reports(&suite) {
             assert!(
-                matches!(report, Report::NotImplemented { .. }),
+                matches!(report, Outcome::NotImplemented { .. }),
                 "{label}: {name} reported {report:?}"
             );
         }

@@ -5,7 +5,8 @@
 //! A test binary of its own: the harness notes a reached `todo!()` in a
 //! process-wide flag, so this must not share a process with stub tests.
 
-use heaplab_suites::harness::{run_one, Report, DEFAULT_SEED};
+use heaplab_protocol::Outcome;
+use heaplab_suites::harness::{run_one, DEFAULT_SEED};
 
 #[test]
 fn given_lesson6_heap_passes_lesson6_suite() {
@@ -13,7 +14,7 @@ fn given_lesson6_heap_passes_lesson6_suite() {
         let report = run_one(&test, DEFAULT_SEED);
         assert_eq!(
             report,
-            Report::Passed,
+            Outcome::Passed,
             "lesson 6's `{}` on lesson 7's given heap",
             test.name
         );

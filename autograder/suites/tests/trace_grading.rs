@@ -5,8 +5,9 @@
 use std::rc::Rc;
 
 use heaplab_kit::Heap;
+use heaplab_protocol::Outcome;
 use heaplab_suites::alloc::InstrumentedPages;
-use heaplab_suites::harness::{run_one, Report};
+use heaplab_suites::harness::run_one;
 use heaplab_suites::trace::generate::{self, DEFAULT_SEED};
 use heaplab_suites::trace::{metered, replay, utilization_test, HeapAllocator};
 
@@ -21,7 +22,7 @@ const LESSON6: [(&str, &str, u32); 2] = [
     ("utilization_realloc_at_least_65", "realloc", 65),
 ];
 
-fn outcome<H, F>(test: (&'static str, &'static str, u32), make: F) -> Report
+fn outcome<H, F>(test: (&'static str, &'static str, u32), make: F) -> Outcome
 where
     H: Heap + 'static,
     F: Fn(InstrumentedPages) -> H + 'static,
@@ -33,8 +34,8 @@ where
     )
 }
 
-fn failed_with(report: &Report, words: &str) -> bool {
-    matches!(report, Report::Failed { message } if message.contains(words))
+fn failed_with(report: &Outcome, words: &str) -> bool {
+    matches!(report, Outcome::Failed { failure } if failure.what.contains(words))
 }
 
 #[test]
@@ -42,7 +43,7 @@ fn the_lesson5_reference_passes_lesson5s_tests() {
     for test in LESSON5 {
         assert_eq!(
             outcome(test, lesson5_solution::CoalescingHeap::new),
-            Report::Passed,
+            Outcome::Passed,
             "{}",
             test.0
         );
@@ -54,7 +55,7 @@ fn the_lesson6_reference_passes_lesson5s_and_lesson6s_tests() {
     for test in LESSON5.into_iter().chain(LESSON6) {
         assert_eq!(
             outcome(test, lesson6_solution::BigHeap::new),
-            Report::Passed,
+            Outcome::Passed,
             "{}",
             test.0
         );
@@ -93,7 +94,7 @@ fn a_heap_without_the_big_path_fails_lesson6s_tests() {
 fn a_stub_is_reported_as_not_implemented() {
     let report = outcome(LESSON5[0], lesson5::CoalescingHeap::new);
     assert!(
-        matches!(report, Report::NotImplemented { .. }),
+        matches!(report, Outcome::NotImplemented { .. }),
         "{report:?}"
     );
 }

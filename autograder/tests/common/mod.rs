@@ -38,11 +38,17 @@ impl Graded {
 
 /// Runs `grade ARGS` from the course root, without colour.
 pub fn grade(args: &[&str]) -> Graded {
+    grade_with_env(args, &[])
+}
+
+/// Runs `grade ARGS` from the course root, without colour, with `env` set.
+pub fn grade_with_env(args: &[&str], env: &[(&str, &str)]) -> Graded {
     let out: Output = Command::new(env!("CARGO_BIN_EXE_grade"))
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
         .env_remove("HEAPLAB_MANIFEST")
+        .envs(env.iter().copied())
         .output()
         .expect("grade runs");
     Graded {

@@ -40,7 +40,7 @@ pub struct HeaderHeap<S: PageSource> {
 impl<S: PageSource> HeaderHeap<S> {
     /// An empty heap: nothing is mapped until the first `malloc`.
     pub fn new(pages: S) -> Self {
-        HeaderHeap {
+        Self {
             pages,
             next: ptr::null_mut(),
             end: ptr::null_mut(),

@@ -31,7 +31,7 @@ pub struct FreeListHeap<S: PageSource> {
 impl<S: PageSource> FreeListHeap<S> {
     /// An empty heap: nothing is mapped until the first `malloc`.
     pub fn new(pages: S) -> Self {
-        FreeListHeap {
+        Self {
             pages,
             free_list: FreeList::new(),
             stats: Stats::default(),

@@ -31,7 +31,7 @@ pub struct CoalescingHeap<S: PageSource> {
 impl<S: PageSource> CoalescingHeap<S> {
     /// An empty heap: nothing is mapped until the first `malloc`.
     pub fn new(pages: S) -> Self {
-        CoalescingHeap {
+        Self {
             pages,
             free_list: FreeList::new(),
             stats: Stats::default(),

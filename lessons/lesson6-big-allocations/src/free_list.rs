@@ -112,20 +112,21 @@ impl FreeList {
         let mut cursor = self.head;
         while let Some(chunk) = cursor {
             // SAFETY: chunks on the list are free chunks in mapped runs, each at
-            // least MIN_CHUNK_BYTES long (insert's contract).
+            // least MIN_CHUNK_BYTES long (the list's invariant).
             let FreeChunk { header, next } = unsafe { chunk.read() };
             let size_bytes = header.size_bytes;
             if size_bytes >= need_bytes {
                 let rest_bytes = size_bytes - need_bytes;
                 if rest_bytes >= MIN_CHUNK_BYTES {
                     // Split: hand out the front, and the rest takes the
-                    // chunk's place on the list, which keeps the address order.
+                    // chunk's place on the list, which keeps the address
+                    // order. The rest never starts a run: the chunk's front
+                    // does.
                     // SAFETY: need_bytes < size_bytes, so the rest starts inside
                     // this chunk, and [rest, rest + rest_bytes) is its tail.
                     let rest = unsafe { chunk.cast::<u8>().add(need_bytes) }.cast::<FreeChunk>();
                     // SAFETY: the tail is free memory of this chunk, 16-aligned
                     // (need_bytes is a multiple of 16) and at least MIN_CHUNK_BYTES.
-                    // The rest never starts a run: the chunk's front does.
                     unsafe {
                         rest.write(FreeChunk {
                             header: Header {

@@ -14,14 +14,15 @@
 
 use std::ptr::NonNull;
 
+use heaplab_kit::layout::is_big_chunk;
 use heaplab_kit::{align_up, Block, Heap, PageSource, Stats};
 
 use crate::chunk::{chunk_bytes_for, chunk_of, payload_of, Flags, Header, HEADER_BYTES};
 use crate::free_list::FreeList;
 
-/// The smallest run of pages mapped at once for small chunks (a multiple of
-/// any common page size). Mapping many pages at a time keeps `mmap` calls
-/// rare and gives small chunks neighbours in the same run to merge with.
+/// The smallest run of pages mapped at once (a multiple of any common page
+/// size). Mapping many pages at a time keeps `mmap` calls rare and gives
+/// small chunks neighbours in the same run, which lesson 5 merges.
 pub const RUN_MIN_BYTES: usize = 64 * 1024;
 
 /// What freed payloads are filled with, so that a use after free reads
@@ -31,22 +32,23 @@ const JUNK_BYTE: u8 = 0xDB;
 /// A heap with two paths: chunks of at least a page (header included) are
 /// mapped and unmapped on their own; smaller ones come from the free list.
 ///
-/// A page is the threshold because a chunk that size would take a run's
-/// worth of contiguous free space, and because `munmap` can only give back
-/// whole pages anyway: below a page, a mapping of its own wastes most of it.
+/// A page is the threshold (the kit's [`is_big_chunk`]) because a chunk that
+/// size would take a run's worth of contiguous free space, and because
+/// `munmap` can only give back whole pages anyway: below a page, a mapping of
+/// its own wastes most of it.
 pub struct BigHeap<S: PageSource> {
     /// Where runs of pages (small path) and big chunks come from.
-    pages: S,
+    pub(crate) pages: S,
     /// Every free small chunk, in every run, in address order.
-    free_list: FreeList,
+    pub(crate) free_list: FreeList,
     /// The counters `stats()` reports; `free_length` comes from the list.
-    stats: Stats,
+    pub(crate) stats: Stats,
 }
 
 impl<S: PageSource> BigHeap<S> {
     /// An empty heap: nothing is mapped until the first `malloc`.
     pub fn new(pages: S) -> Self {
-        BigHeap {
+        Self {
             pages,
             free_list: FreeList::new(),
             stats: Stats::default(),
@@ -54,8 +56,8 @@ impl<S: PageSource> BigHeap<S> {
     }
 
     /// True when a chunk of `need_bytes` takes the big path: a page or more.
-    fn is_big(&self, need_bytes: usize) -> bool {
-        need_bytes >= self.pages.page_size()
+    pub(crate) fn is_big(&self, need_bytes: usize) -> bool {
+        is_big_chunk(need_bytes, self.pages.page_size())
     }
 
     /// Maps a new run of pages with room for a `need_bytes` chunk and puts the
@@ -83,17 +85,13 @@ impl<S: PageSource> BigHeap<S> {
     }
 
     /// A small chunk: first fit from the free list, growing when nothing fits.
-    fn malloc_small(&mut self, need_bytes: usize) -> Option<NonNull<Header>> {
+    pub(crate) fn malloc_small(&mut self, need_bytes: usize) -> Option<NonNull<Header>> {
         if let Some(chunk) = self.free_list.take_first_fit(need_bytes) {
             return Some(chunk);
         }
         self.grow(need_bytes)?;
         let chunk = self.free_list.take_first_fit(need_bytes);
-        debug_assert!(
-            chunk.is_some(),
-            "a new run always fits the chunk it was mapped for"
-        );
-        chunk
+        Some(chunk.expect("a new run always fits the chunk it was mapped for"))
     }
 
     /// Gives a small chunk back to the free list, merged with its neighbours.
@@ -101,7 +99,7 @@ impl<S: PageSource> BigHeap<S> {
     /// # Safety
     /// `[chunk, chunk + size_bytes)` is an in-use small chunk this heap
     /// handed out, which nothing uses any more.
-    unsafe fn free_small(&mut self, chunk: NonNull<Header>) {
+    pub(crate) unsafe fn free_small(&mut self, chunk: NonNull<Header>) {
         // SAFETY: the chunk is ours (the caller's promise).
         let size_bytes = unsafe { (*chunk.as_ptr()).size_bytes };
         // SAFETY: the payload [chunk + HEADER_BYTES, chunk + size_bytes) is

@@ -1,5 +1,5 @@
-//! The real page source: whole pages straight from the OS (lesson 2's
-//! solution, given).
+//! The real page source: whole pages straight from the OS (written in
+//! lesson 2).
 
 use std::ptr::{self, NonNull};
 

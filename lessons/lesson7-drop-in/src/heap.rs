@@ -1,7 +1,7 @@
 //! `BigHeap`: lesson 5's heap, plus a second path for big requests, which
-//! get pages of their own and give them back to the OS on `free` (lesson 6,
-//! given; lesson 7's `realloc`, `calloc` and aligned blocks are in
-//! `resize.rs`, and `unmap_big` knows their lead).
+//! get pages of their own and give them back to the OS on `free`.
+//! Lesson 7's `realloc`, `calloc` and aligned blocks are in `resize.rs`, and
+//! `unmap_big` knows their lead.
 //!
 //! ```text
 //!   malloc(size) ── chunk_bytes_for(size) ≥ one page? ──no──► free list (lesson 5)
@@ -16,14 +16,15 @@
 
 use std::ptr::NonNull;
 
+use heaplab_kit::layout::is_big_chunk;
 use heaplab_kit::{align_up, Block, Heap, PageSource, Stats};
 
 use crate::chunk::{chunk_bytes_for, chunk_of, payload_of, Flags, Header, HEADER_BYTES};
 use crate::free_list::FreeList;
 
-/// The smallest run of pages mapped at once for small chunks (a multiple of
-/// any common page size). Mapping many pages at a time keeps `mmap` calls
-/// rare and gives small chunks neighbours in the same run to merge with.
+/// The smallest run of pages mapped at once (a multiple of any common page
+/// size). Mapping many pages at a time keeps `mmap` calls rare and gives
+/// small chunks neighbours in the same run, which lesson 5 merges.
 pub const RUN_MIN_BYTES: usize = 64 * 1024;
 
 /// What freed payloads are filled with, so that a use after free reads
@@ -33,9 +34,10 @@ const JUNK_BYTE: u8 = 0xDB;
 /// A heap with two paths: chunks of at least a page (header included) are
 /// mapped and unmapped on their own; smaller ones come from the free list.
 ///
-/// A page is the threshold because a chunk that size would take a run's
-/// worth of contiguous free space, and because `munmap` can only give back
-/// whole pages anyway: below a page, a mapping of its own wastes most of it.
+/// A page is the threshold (the kit's [`is_big_chunk`]) because a chunk that
+/// size would take a run's worth of contiguous free space, and because
+/// `munmap` can only give back whole pages anyway: below a page, a mapping of
+/// its own wastes most of it.
 pub struct BigHeap<S: PageSource> {
     /// Where runs of pages (small path) and big chunks come from.
     pub(crate) pages: S,
@@ -48,7 +50,7 @@ pub struct BigHeap<S: PageSource> {
 impl<S: PageSource> BigHeap<S> {
     /// An empty heap: nothing is mapped until the first `malloc`.
     pub fn new(pages: S) -> Self {
-        BigHeap {
+        Self {
             pages,
             free_list: FreeList::new(),
             stats: Stats::default(),
@@ -57,7 +59,7 @@ impl<S: PageSource> BigHeap<S> {
 
     /// True when a chunk of `need_bytes` takes the big path: a page or more.
     pub(crate) fn is_big(&self, need_bytes: usize) -> bool {
-        need_bytes >= self.pages.page_size()
+        is_big_chunk(need_bytes, self.pages.page_size())
     }
 
     /// Maps a new run of pages with room for a `need_bytes` chunk and puts the
@@ -91,11 +93,7 @@ impl<S: PageSource> BigHeap<S> {
         }
         self.grow(need_bytes)?;
         let chunk = self.free_list.take_first_fit(need_bytes);
-        debug_assert!(
-            chunk.is_some(),
-            "a new run always fits the chunk it was mapped for"
-        );
-        chunk
+        Some(chunk.expect("a new run always fits the chunk it was mapped for"))
     }
 
     /// Gives a small chunk back to the free list, merged with its neighbours.

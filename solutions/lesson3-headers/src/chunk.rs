@@ -11,6 +11,10 @@
 //!                                            ▲ the pointer malloc returns
 //! ```
 //!
+//! The numbers in the picture (the header's 16 bytes, the smallest chunk,
+//! the flag bits and the check pattern) come from the kit's [`layout`]: the
+//! grader reads a chunk with the same numbers this heap writes it with.
+//!
 //! The lecture's version allocates `B + 8` bytes, stores `B` in the first 8
 //! and returns the pointer after it. Here the payload must be 16-byte
 //! aligned (the heap contract), and chunks start 16-aligned, so an 8-byte
@@ -18,10 +22,14 @@
 //! The padding is put to work as a check word ([`Flags`]) that lets `free`
 //! catch pointers that are not ours and double frees.
 
-use std::mem::size_of;
+use std::mem::{offset_of, size_of};
 use std::ptr::NonNull;
 
+use heaplab_kit::layout;
 use heaplab_kit::{align_up, ALIGN};
+
+/// The kit's header and smallest-chunk sizes (see the picture above).
+pub use heaplab_kit::layout::{HEADER_BYTES, MIN_CHUNK_BYTES};
 
 /// The 16 bytes in front of every payload.
 #[repr(C)]
@@ -32,56 +40,53 @@ pub struct Header {
     pub flags: Flags,
 }
 
-/// Bytes in a header; the payload starts this far into the chunk.
-pub const HEADER_BYTES: usize = size_of::<Header>();
-/// The smallest chunk: a header and 16 bytes of payload, so even
-/// `malloc(0)` gets a pointer no other block shares.
-pub const MIN_CHUNK_BYTES: usize = HEADER_BYTES + ALIGN;
-const _: () = assert!(HEADER_BYTES == 16 && HEADER_BYTES.is_multiple_of(ALIGN));
+// The structs above are the kit's layout, field for field.
+const _: () = assert!(size_of::<Header>() == HEADER_BYTES);
+const _: () = assert!(offset_of!(Header, size_bytes) == layout::SIZE_OFFSET);
+const _: () = assert!(offset_of!(Header, flags) == layout::FLAGS_OFFSET);
 
-/// The header's second word: a check pattern in the high bits, flags in the
-/// low bits. `free` reads it to catch pointers that never came from `malloc`
-/// (the pattern is missing) and double frees (the chunk is already free).
+/// The header's second word: the kit's check pattern in the high bits,
+/// flags in the low bits. `free` reads it to catch pointers that never came
+/// from `malloc` (the pattern is missing) and double frees (the chunk is
+/// already free).
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(transparent)]
 pub struct Flags(usize);
 
 impl Flags {
-    /// The check pattern; the low four bits are left for flags.
-    const PATTERN: usize = 0x4EA9_1AB0;
-    const PATTERN_MASK: usize = !0xF;
-    const IN_USE: usize = 1;
-
     /// The flags of a freed chunk.
     pub const fn free() -> Self {
-        Flags(Self::PATTERN)
+        Flags(layout::CHECK_PATTERN)
     }
 
     /// The flags of a chunk handed to the user.
     pub const fn in_use() -> Self {
-        Flags(Self::PATTERN | Self::IN_USE)
+        Flags(layout::CHECK_PATTERN | layout::IN_USE)
     }
 
     /// True if the check pattern is intact: this looks like one of our headers.
     pub const fn is_valid(self) -> bool {
-        self.0 & Self::PATTERN_MASK == Self::PATTERN
+        layout::has_check_pattern(self.0)
     }
 
+    /// True for a chunk handed out and not freed since.
     pub const fn is_in_use(self) -> bool {
-        self.0 & Self::IN_USE != 0
+        self.0 & layout::IN_USE != 0
     }
 }
 
-/// The chunk size that serves a request of `size_bytes`: the header plus the
-/// payload rounded up to 16, at least [`MIN_CHUNK_BYTES`]. `None` when the
+/// The chunk size that serves a request of `size_bytes`: header plus
+/// payload, rounded up to 16, at least [`MIN_CHUNK_BYTES`]. `None` when the
 /// sum overflows (a request no heap can serve).
 pub const fn chunk_bytes_for(size_bytes: usize) -> Option<usize> {
-    // BEGIN SOLUTION: header plus the payload rounded up to 16 (at least 16 bytes of payload); None on overflow
-    let payload_bytes = if size_bytes == 0 { 1 } else { size_bytes };
-    let Some(payload_bytes) = align_up(payload_bytes, ALIGN) else {
+    // BEGIN SOLUTION: header plus payload, rounded up to 16, at least MIN_CHUNK_BYTES; None on overflow
+    let Some(with_header) = size_bytes.checked_add(HEADER_BYTES) else {
         return None;
     };
-    payload_bytes.checked_add(HEADER_BYTES)
+    match align_up(with_header, ALIGN) {
+        Some(n) if n < MIN_CHUNK_BYTES => Some(MIN_CHUNK_BYTES),
+        other => other,
+    }
     // END SOLUTION
 }
 

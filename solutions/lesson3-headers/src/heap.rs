@@ -40,7 +40,7 @@ pub struct HeaderHeap<S: PageSource> {
 impl<S: PageSource> HeaderHeap<S> {
     /// An empty heap: nothing is mapped until the first `malloc`.
     pub fn new(pages: S) -> Self {
-        HeaderHeap {
+        Self {
             pages,
             next: ptr::null_mut(),
             end: ptr::null_mut(),
@@ -131,14 +131,17 @@ mod tests {
     use super::*;
     use crate::{MmapPages, MIN_CHUNK_BYTES};
 
-    fn heap() -> HeaderHeap<MmapPages> {
-        HeaderHeap::new(MmapPages::new())
+    /// The heap these tests check.
+    type Tested<S> = HeaderHeap<S>;
+
+    fn heap() -> Tested<MmapPages> {
+        Tested::new(MmapPages::new())
     }
 
     /// The chunk size written in front of `ptr`.
     fn header_size(ptr: NonNull<u8>) -> usize {
-        // SAFETY: ptr is a live block of a HeaderHeap: its header is in front.
-        unsafe { ptr.cast::<usize>().sub(2).read() }
+        // SAFETY: ptr is a live block of the heap: its header is in front.
+        unsafe { ptr.sub(HEADER_BYTES).cast::<usize>().read() }
     }
 
     #[test]
@@ -189,9 +192,10 @@ mod tests {
     #[should_panic(expected = "double free")]
     fn double_free_is_caught() {
         let mut heap = heap();
-        let a = heap.malloc(8).unwrap();
-        // SAFETY: a is live; the second free is the bug under test, and
-        // lesson 3 never reuses a chunk, so its header is still there.
+        let a = heap.malloc(10).unwrap();
+        let _b = heap.malloc(10).unwrap();
+        // SAFETY: deliberately breaks free's contract to see it caught: the chunk
+        // stays mapped, so reading its header again is defined.
         unsafe {
             heap.free(a);
             heap.free(a);

@@ -1,5 +1,5 @@
-//! The real page source: whole pages straight from the OS (lesson 2's
-//! solution, given).
+//! The real page source: whole pages straight from the OS (written in
+//! lesson 2).
 
 use std::ptr::{self, NonNull};
 
@@ -67,3 +67,37 @@ impl PageSource for MmapPages {
         );
     }
 }
+// BEGIN SOLUTION
+
+/// The page source on its own, on real pages (these run under Miri too).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_size_is_a_power_of_two() {
+        let pages = MmapPages::new();
+        assert!(pages.page_size().is_power_of_two());
+        assert!(pages.page_size() >= 4096);
+    }
+
+    #[test]
+    fn map_gives_zeroed_page_aligned_memory() {
+        let mut pages = MmapPages::new();
+        let len = 2 * pages.page_size();
+        let run = pages.map(len).expect("two pages");
+        assert_eq!(run.addr().get() % pages.page_size(), 0);
+        // SAFETY: [run, run + len) is a fresh mapping of ours.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(run.as_ptr(), len) };
+        assert!(bytes.iter().all(|&b| b == 0));
+        bytes[len - 1] = 7;
+        // SAFETY: exactly the range map returned; `bytes` is not used again.
+        unsafe { pages.unmap(run, len) };
+    }
+
+    #[test]
+    fn zero_length_map_is_refused() {
+        assert_eq!(MmapPages::new().map(0), None);
+    }
+}
+// END SOLUTION

@@ -66,7 +66,7 @@ impl FreeList {
         let mut cursor = self.head;
         while let Some(chunk) = cursor {
             // SAFETY: chunks on the list are free chunks in mapped runs, each at
-            // least MIN_CHUNK_BYTES long (push's contract).
+            // least MIN_CHUNK_BYTES long (the list's invariant).
             let FreeChunk { header, next } = unsafe { chunk.read() };
             let size_bytes = header.size_bytes;
             if size_bytes >= need_bytes {

@@ -31,7 +31,7 @@ pub struct FreeListHeap<S: PageSource> {
 impl<S: PageSource> FreeListHeap<S> {
     /// An empty heap: nothing is mapped until the first `malloc`.
     pub fn new(pages: S) -> Self {
-        FreeListHeap {
+        Self {
             pages,
             free_list: FreeList::new(),
             stats: Stats::default(),
@@ -130,8 +130,17 @@ mod tests {
     use super::*;
     use crate::{MmapPages, MIN_CHUNK_BYTES, RUN_MIN_BYTES};
 
-    fn heap() -> FreeListHeap<MmapPages> {
-        FreeListHeap::new(MmapPages::new())
+    /// The heap these tests check.
+    type Tested<S> = FreeListHeap<S>;
+
+    fn heap() -> Tested<MmapPages> {
+        Tested::new(MmapPages::new())
+    }
+
+    /// The chunk size written in front of `ptr`.
+    fn header_size(ptr: NonNull<u8>) -> usize {
+        // SAFETY: ptr is a live block of the heap: its header is in front.
+        unsafe { ptr.sub(HEADER_BYTES).cast::<usize>().read() }
     }
 
     /// The chunk of the block at `ptr`, as the free list reports chunks.
@@ -160,14 +169,28 @@ mod tests {
     }
 
     #[test]
-    fn blocks_are_aligned_and_writable() {
+    fn header_holds_the_chunk_size() {
         let mut heap = heap();
-        for size in [0, 1, 15, 16, 17, 100, 5000] {
+        for (size, chunk) in [(0, 32), (1, 32), (16, 32), (17, 48), (24, 48), (100, 128)] {
             let ptr = heap.malloc(size).unwrap();
             assert_eq!(ptr.addr().get() % ALIGN, 0, "malloc({size})");
-            // SAFETY: the block has at least `size` bytes.
-            unsafe { ptr.write_bytes(0xAB, size) };
+            assert_eq!(header_size(ptr), chunk, "malloc({size})");
+            // SAFETY: ptr is live.
+            assert_eq!(unsafe { heap.usable_size(ptr) }, Some(chunk - HEADER_BYTES));
         }
+    }
+
+    #[test]
+    fn neighbour_writes_leave_the_header_alone() {
+        let mut heap = heap();
+        let a = heap.malloc(24).unwrap();
+        let b = heap.malloc(24).unwrap();
+        // SAFETY: a is live and holds 24 bytes (in fact 32).
+        unsafe { a.write_bytes(0xFF, 32) };
+        assert_eq!(header_size(b), 48);
+        // SAFETY: b is live.
+        unsafe { heap.free(b) };
+        assert_eq!(heap.stats().chunks_freed, 1);
     }
 
     #[test]
@@ -176,9 +199,18 @@ mod tests {
         let a = heap.malloc(0).unwrap();
         let b = heap.malloc(0).unwrap();
         assert_ne!(a, b);
-        // SAFETY: a is a live block of this heap.
-        let usable = unsafe { heap.usable_size(a) }.unwrap();
-        assert_eq!(usable, MIN_CHUNK_BYTES - HEADER_BYTES);
+        assert_eq!(header_size(a), MIN_CHUNK_BYTES);
+    }
+
+    #[test]
+    fn blocks_are_aligned_and_writable() {
+        let mut heap = heap();
+        for size in [0, 1, 15, 16, 17, 100, 5000] {
+            let ptr = heap.malloc(size).unwrap();
+            assert_eq!(ptr.addr().get() % ALIGN, 0, "malloc({size})");
+            // SAFETY: the block has at least `size` bytes.
+            unsafe { ptr.write_bytes(0xAB, size) };
+        }
     }
 
     #[test]
@@ -251,7 +283,7 @@ mod tests {
             // SAFETY: each block is live and not used after this.
             unsafe { heap.free(ptr) };
         }
-        // The list is now [100-block, first 300-block, second 300-block, run rest].
+        // The list is [100-block, first 300-block, second 300-block, run rest].
         assert_eq!(heap.malloc(200), Some(blocks[1]));
     }
 
@@ -291,7 +323,7 @@ mod tests {
 
     #[test]
     fn refused_pages_give_none_and_the_heap_keeps_working() {
-        let mut heap = FreeListHeap::new(RationedPages {
+        let mut heap = Tested::new(RationedPages {
             inner: MmapPages::new(),
             maps_left: 1,
         });

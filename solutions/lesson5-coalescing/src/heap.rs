@@ -31,7 +31,7 @@ pub struct CoalescingHeap<S: PageSource> {
 impl<S: PageSource> CoalescingHeap<S> {
     /// An empty heap: nothing is mapped until the first `malloc`.
     pub fn new(pages: S) -> Self {
-        CoalescingHeap {
+        Self {
             pages,
             free_list: FreeList::new(),
             stats: Stats::default(),
@@ -125,8 +125,17 @@ mod tests {
     use super::*;
     use crate::{MmapPages, MIN_CHUNK_BYTES, RUN_MIN_BYTES};
 
-    fn heap() -> CoalescingHeap<MmapPages> {
-        CoalescingHeap::new(MmapPages::new())
+    /// The heap these tests check.
+    type Tested<S> = CoalescingHeap<S>;
+
+    fn heap() -> Tested<MmapPages> {
+        Tested::new(MmapPages::new())
+    }
+
+    /// The chunk size written in front of `ptr`.
+    fn header_size(ptr: NonNull<u8>) -> usize {
+        // SAFETY: ptr is a live block of the heap: its header is in front.
+        unsafe { ptr.sub(HEADER_BYTES).cast::<usize>().read() }
     }
 
     /// The chunk of the block at `ptr`, as the free list reports chunks.
@@ -155,14 +164,28 @@ mod tests {
     }
 
     #[test]
-    fn blocks_are_aligned_and_writable() {
+    fn header_holds_the_chunk_size() {
         let mut heap = heap();
-        for size in [0, 1, 15, 16, 17, 100, 5000] {
+        for (size, chunk) in [(0, 32), (1, 32), (16, 32), (17, 48), (24, 48), (100, 128)] {
             let ptr = heap.malloc(size).unwrap();
             assert_eq!(ptr.addr().get() % ALIGN, 0, "malloc({size})");
-            // SAFETY: the block has at least `size` bytes.
-            unsafe { ptr.write_bytes(0xAB, size) };
+            assert_eq!(header_size(ptr), chunk, "malloc({size})");
+            // SAFETY: ptr is live.
+            assert_eq!(unsafe { heap.usable_size(ptr) }, Some(chunk - HEADER_BYTES));
         }
+    }
+
+    #[test]
+    fn neighbour_writes_leave_the_header_alone() {
+        let mut heap = heap();
+        let a = heap.malloc(24).unwrap();
+        let b = heap.malloc(24).unwrap();
+        // SAFETY: a is live and holds 24 bytes (in fact 32).
+        unsafe { a.write_bytes(0xFF, 32) };
+        assert_eq!(header_size(b), 48);
+        // SAFETY: b is live.
+        unsafe { heap.free(b) };
+        assert_eq!(heap.stats().chunks_freed, 1);
     }
 
     #[test]
@@ -171,9 +194,18 @@ mod tests {
         let a = heap.malloc(0).unwrap();
         let b = heap.malloc(0).unwrap();
         assert_ne!(a, b);
-        // SAFETY: a is a live block of this heap.
-        let usable = unsafe { heap.usable_size(a) }.unwrap();
-        assert_eq!(usable, MIN_CHUNK_BYTES - HEADER_BYTES);
+        assert_eq!(header_size(a), MIN_CHUNK_BYTES);
+    }
+
+    #[test]
+    fn blocks_are_aligned_and_writable() {
+        let mut heap = heap();
+        for size in [0, 1, 15, 16, 17, 100, 5000] {
+            let ptr = heap.malloc(size).unwrap();
+            assert_eq!(ptr.addr().get() % ALIGN, 0, "malloc({size})");
+            // SAFETY: the block has at least `size` bytes.
+            unsafe { ptr.write_bytes(0xAB, size) };
+        }
     }
 
     #[test]
@@ -251,7 +283,7 @@ mod tests {
     }
 
     /// Frees `ptrs` in order.
-    fn free_all(heap: &mut CoalescingHeap<impl PageSource>, ptrs: &[NonNull<u8>]) {
+    fn free_all(heap: &mut Tested<impl PageSource>, ptrs: &[NonNull<u8>]) {
         for &ptr in ptrs {
             // SAFETY: the tests free each live block once and do not use it after.
             unsafe { heap.free(ptr) };
@@ -260,7 +292,7 @@ mod tests {
 
     /// Three 100-byte blocks (128-byte chunks), side by side, and a fence
     /// after them so the last one does not touch the run's rest.
-    fn three_neighbours(heap: &mut CoalescingHeap<MmapPages>) -> [NonNull<u8>; 3] {
+    fn three_neighbours(heap: &mut Tested<MmapPages>) -> [NonNull<u8>; 3] {
         let abc = [0; 3].map(|_| heap.malloc(100).unwrap());
         heap.malloc(0).unwrap();
         abc
@@ -349,16 +381,17 @@ mod tests {
         );
     }
 
-    /// The lecture's case: ten freed neighbours serve a request none of them
-    /// could serve alone. 240 blocks of 800 fill three runs exactly (80
-    /// 816-byte chunks each), so no rest of a run could serve it instead.
+    /// The lecture's case: five freed neighbours (4080 bytes) serve a request
+    /// none of them could serve alone (4000 bytes, a chunk still under a
+    /// page: lesson 6's big path leaves it to the list). 240 blocks of 800
+    /// fill three runs exactly, so no rest of a run could serve it instead.
     #[test]
-    fn ten_freed_neighbours_serve_a_big_request() {
+    fn freed_neighbours_serve_a_request_none_could_alone() {
         let mut heap = heap();
         let blocks: Vec<_> = (0..240).map(|_| heap.malloc(800).unwrap()).collect();
         let pages_before = heap.stats().pages_mapped;
-        free_all(&mut heap, &blocks[20..30]);
-        assert_eq!(heap.malloc(5000), Some(blocks[20]));
+        free_all(&mut heap, &blocks[20..25]);
+        assert_eq!(heap.malloc(4000), Some(blocks[20]));
         assert_eq!(heap.stats().pages_mapped, pages_before, "no new pages");
     }
 
@@ -394,15 +427,17 @@ mod tests {
 
     #[test]
     fn chunks_of_two_runs_do_not_merge_even_when_the_runs_touch() {
-        let mut heap = CoalescingHeap::new(AdjacentPages {
+        let mut heap = Tested::new(AdjacentPages {
             inner: MmapPages::new(),
             slab: None,
             used_bytes: 0,
         });
-        let fill = heap.malloc(RUN_MIN_BYTES - 16).unwrap(); // the whole first run
-        let next = heap.malloc(100).unwrap(); // starts the second run
-        assert_eq!(chunk_addr(next), chunk_addr(fill) + RUN_MIN_BYTES);
-        free_all(&mut heap, &[fill, next]);
+        // 80 chunks of 816 bytes fill the first run but for 256 bytes.
+        let mut blocks: Vec<_> = (0..80).map(|_| heap.malloc(800).unwrap()).collect();
+        let next = heap.malloc(300).unwrap(); // starts the second run
+        assert_eq!(chunk_addr(next), chunk_addr(blocks[0]) + RUN_MIN_BYTES);
+        blocks.push(next);
+        free_all(&mut heap, &blocks);
         let sizes: Vec<usize> = heap.free_blocks().iter().map(|b| b.size).collect();
         assert_eq!(sizes, [RUN_MIN_BYTES, RUN_MIN_BYTES], "one chunk per run");
     }
@@ -428,7 +463,7 @@ mod tests {
 
     #[test]
     fn refused_pages_give_none_and_the_heap_keeps_working() {
-        let mut heap = CoalescingHeap::new(RationedPages {
+        let mut heap = Tested::new(RationedPages {
             inner: MmapPages::new(),
             maps_left: 1,
         });

@@ -1,10 +1,10 @@
 //! The chunk: the unit of memory the heap hands out and takes back.
 //!
-//! Every chunk starts with a 16-byte header; its first word is the chunk's
-//! size in bytes, header included. Lesson 3 gave the header; lesson 4 added
-//! the list cell a free chunk keeps in its payload; lesson 5 a flag that
-//! marks the first chunk of each run of pages; lesson 6 a flag for big
-//! chunks, which have pages of their own.
+//! Every chunk starts with a 16-byte header whose first word is the chunk's
+//! size in bytes, header included; chunk sizes are multiples of 16.
+//! Lesson 3 gave the header; lesson 4 added the list cell a free chunk keeps
+//! in its payload; lesson 5 a flag that marks the first chunk of each run of
+//! pages; lesson 6 a flag for big chunks, which have pages of their own.
 //!
 //! ```text
 //!   in use, handed to the user:
@@ -26,6 +26,10 @@
 //!            0                  8              16     size_bytes = mapped length
 //! ```
 //!
+//! The numbers in the picture (the header's 16 bytes, the smallest chunk,
+//! the flag bits and the check pattern) come from the kit's [`layout`]: the
+//! grader reads a chunk with the same numbers this heap writes it with.
+//!
 //! A free chunk must hold its header and its list cell, so the smallest chunk
 //! is [`MIN_CHUNK_BYTES`] = 16 + 16 = 32 bytes (the 8-byte cell rounded up to
 //! keep every chunk a multiple of 16), and `malloc(0)` gets one of those.
@@ -36,10 +40,14 @@
 //! allocations, which one pointer may not cross). So merging stops at a chunk
 //! flagged [`Flags::starts_run`].
 
-use std::mem::size_of;
+use std::mem::{offset_of, size_of};
 use std::ptr::NonNull;
 
+use heaplab_kit::layout;
 use heaplab_kit::{align_up, ALIGN};
+
+/// The kit's header and smallest-chunk sizes (see the picture above).
+pub use heaplab_kit::layout::{HEADER_BYTES, MIN_CHUNK_BYTES};
 
 /// The 16 bytes in front of every payload.
 #[repr(C)]
@@ -59,73 +67,65 @@ pub struct FreeChunk {
     pub next: Option<NonNull<FreeChunk>>,
 }
 
-/// Bytes in a header; the payload starts this far into the chunk.
-pub const HEADER_BYTES: usize = size_of::<Header>();
-/// The smallest chunk: a header plus the free list's cell, rounded to 16.
-pub const MIN_CHUNK_BYTES: usize = match align_up(size_of::<FreeChunk>(), ALIGN) {
-    Some(n) => n,
-    None => unreachable!(),
-};
-const _: () = assert!(HEADER_BYTES == 16 && HEADER_BYTES.is_multiple_of(ALIGN));
-const _: () = assert!(MIN_CHUNK_BYTES == 32);
+// The structs above are the kit's layout, field for field.
+const _: () = assert!(size_of::<Header>() == HEADER_BYTES);
+const _: () = assert!(offset_of!(Header, size_bytes) == layout::SIZE_OFFSET);
+const _: () = assert!(offset_of!(Header, flags) == layout::FLAGS_OFFSET);
+const _: () = assert!(offset_of!(FreeChunk, next) == layout::LINK_OFFSET);
+const _: () = assert!(size_of::<FreeChunk>() <= MIN_CHUNK_BYTES);
 
-/// The header's second word: a check pattern in the high bits, flags in the
-/// low bits. `free` reads it to catch pointers that never came from `malloc`
-/// (the pattern is missing) and double frees (the chunk is already free).
+/// The header's second word: the kit's check pattern in the high bits,
+/// flags in the low bits. `free` reads it to catch pointers that never came
+/// from `malloc` (the pattern is missing) and double frees (the chunk is
+/// already free).
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(transparent)]
 pub struct Flags(usize);
 
 impl Flags {
-    /// The check pattern; the low four bits are left for flags.
-    const PATTERN: usize = 0x4EA9_1AB0;
-    const PATTERN_MASK: usize = !0xF;
-    const IN_USE: usize = 1;
-    const RUN_START: usize = 2;
-    const BIG: usize = 4;
-
     /// The flags of a free chunk inside a run (a split's rest).
     pub const fn free() -> Self {
-        Flags(Self::PATTERN)
+        Flags(layout::CHECK_PATTERN)
     }
 
     /// The flags of a new run's first chunk, free.
     pub const fn run_start() -> Self {
-        Flags(Self::PATTERN | Self::RUN_START)
+        Flags(layout::CHECK_PATTERN | layout::RUN_START)
     }
 
     /// The flags of a big chunk: in use, its mapping all its own.
     pub const fn big() -> Self {
-        Flags(Self::PATTERN | Self::IN_USE | Self::BIG)
+        Flags(layout::CHECK_PATTERN | layout::IN_USE | layout::BIG)
     }
 
     /// The same flags, marked in use (whether it starts a run is kept).
     pub const fn marked_in_use(self) -> Self {
-        Flags(self.0 | Self::IN_USE)
+        Flags(self.0 | layout::IN_USE)
     }
 
     /// The same flags, marked free (whether it starts a run is kept).
     pub const fn marked_free(self) -> Self {
-        Flags(self.0 & !Self::IN_USE)
+        Flags(self.0 & !layout::IN_USE)
     }
 
     /// True if the check pattern is intact: this looks like one of our headers.
     pub const fn is_valid(self) -> bool {
-        self.0 & Self::PATTERN_MASK == Self::PATTERN
+        layout::has_check_pattern(self.0)
     }
 
+    /// True for a chunk handed out and not freed since.
     pub const fn is_in_use(self) -> bool {
-        self.0 & Self::IN_USE != 0
+        self.0 & layout::IN_USE != 0
     }
 
     /// True for the first chunk of a run: nothing before it may merge with it.
     pub const fn starts_run(self) -> bool {
-        self.0 & Self::RUN_START != 0
+        self.0 & layout::RUN_START != 0
     }
 
     /// True for a big chunk: `free` unmaps it instead of listing it.
     pub const fn is_big(self) -> bool {
-        self.0 & Self::BIG != 0
+        self.0 & layout::BIG != 0
     }
 }
 

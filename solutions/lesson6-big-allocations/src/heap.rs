@@ -14,14 +14,15 @@
 
 use std::ptr::NonNull;
 
+use heaplab_kit::layout::is_big_chunk;
 use heaplab_kit::{align_up, Block, Heap, PageSource, Stats};
 
 use crate::chunk::{chunk_bytes_for, chunk_of, payload_of, Flags, Header, HEADER_BYTES};
 use crate::free_list::FreeList;
 
-/// The smallest run of pages mapped at once for small chunks (a multiple of
-/// any common page size). Mapping many pages at a time keeps `mmap` calls
-/// rare and gives small chunks neighbours in the same run to merge with.
+/// The smallest run of pages mapped at once (a multiple of any common page
+/// size). Mapping many pages at a time keeps `mmap` calls rare and gives
+/// small chunks neighbours in the same run, which lesson 5 merges.
 pub const RUN_MIN_BYTES: usize = 64 * 1024;
 
 /// What freed payloads are filled with, so that a use after free reads
@@ -31,22 +32,23 @@ const JUNK_BYTE: u8 = 0xDB;
 /// A heap with two paths: chunks of at least a page (header included) are
 /// mapped and unmapped on their own; smaller ones come from the free list.
 ///
-/// A page is the threshold because a chunk that size would take a run's
-/// worth of contiguous free space, and because `munmap` can only give back
-/// whole pages anyway: below a page, a mapping of its own wastes most of it.
+/// A page is the threshold (the kit's [`is_big_chunk`]) because a chunk that
+/// size would take a run's worth of contiguous free space, and because
+/// `munmap` can only give back whole pages anyway: below a page, a mapping of
+/// its own wastes most of it.
 pub struct BigHeap<S: PageSource> {
     /// Where runs of pages (small path) and big chunks come from.
-    pages: S,
+    pub(crate) pages: S,
     /// Every free small chunk, in every run, in address order.
-    free_list: FreeList,
+    pub(crate) free_list: FreeList,
     /// The counters `stats()` reports; `free_length` comes from the list.
-    stats: Stats,
+    pub(crate) stats: Stats,
 }
 
 impl<S: PageSource> BigHeap<S> {
     /// An empty heap: nothing is mapped until the first `malloc`.
     pub fn new(pages: S) -> Self {
-        BigHeap {
+        Self {
             pages,
             free_list: FreeList::new(),
             stats: Stats::default(),
@@ -54,8 +56,8 @@ impl<S: PageSource> BigHeap<S> {
     }
 
     /// True when a chunk of `need_bytes` takes the big path: a page or more.
-    fn is_big(&self, need_bytes: usize) -> bool {
-        need_bytes >= self.pages.page_size()
+    pub(crate) fn is_big(&self, need_bytes: usize) -> bool {
+        is_big_chunk(need_bytes, self.pages.page_size())
     }
 
     /// Maps a new run of pages with room for a `need_bytes` chunk and puts the
@@ -83,17 +85,13 @@ impl<S: PageSource> BigHeap<S> {
     }
 
     /// A small chunk: first fit from the free list, growing when nothing fits.
-    fn malloc_small(&mut self, need_bytes: usize) -> Option<NonNull<Header>> {
+    pub(crate) fn malloc_small(&mut self, need_bytes: usize) -> Option<NonNull<Header>> {
         if let Some(chunk) = self.free_list.take_first_fit(need_bytes) {
             return Some(chunk);
         }
         self.grow(need_bytes)?;
         let chunk = self.free_list.take_first_fit(need_bytes);
-        debug_assert!(
-            chunk.is_some(),
-            "a new run always fits the chunk it was mapped for"
-        );
-        chunk
+        Some(chunk.expect("a new run always fits the chunk it was mapped for"))
     }
 
     /// Gives a small chunk back to the free list, merged with its neighbours.
@@ -101,7 +99,7 @@ impl<S: PageSource> BigHeap<S> {
     /// # Safety
     /// `[chunk, chunk + size_bytes)` is an in-use small chunk this heap
     /// handed out, which nothing uses any more.
-    unsafe fn free_small(&mut self, chunk: NonNull<Header>) {
+    pub(crate) unsafe fn free_small(&mut self, chunk: NonNull<Header>) {
         // SAFETY: the chunk is ours (the caller's promise).
         let size_bytes = unsafe { (*chunk.as_ptr()).size_bytes };
         // SAFETY: the payload [chunk + HEADER_BYTES, chunk + size_bytes) is
@@ -214,8 +212,17 @@ mod tests {
     use super::*;
     use crate::{MmapPages, MIN_CHUNK_BYTES, RUN_MIN_BYTES};
 
-    fn heap() -> BigHeap<MmapPages> {
-        BigHeap::new(MmapPages::new())
+    /// The heap these tests check.
+    type Tested<S> = BigHeap<S>;
+
+    fn heap() -> Tested<MmapPages> {
+        Tested::new(MmapPages::new())
+    }
+
+    /// The chunk size written in front of `ptr`.
+    fn header_size(ptr: NonNull<u8>) -> usize {
+        // SAFETY: ptr is a live block of the heap: its header is in front.
+        unsafe { ptr.sub(HEADER_BYTES).cast::<usize>().read() }
     }
 
     /// The chunk of the block at `ptr`, as the free list reports chunks.
@@ -244,14 +251,28 @@ mod tests {
     }
 
     #[test]
-    fn blocks_are_aligned_and_writable() {
+    fn header_holds_the_chunk_size() {
         let mut heap = heap();
-        for size in [0, 1, 15, 16, 17, 100, 5000] {
+        for (size, chunk) in [(0, 32), (1, 32), (16, 32), (17, 48), (24, 48), (100, 128)] {
             let ptr = heap.malloc(size).unwrap();
             assert_eq!(ptr.addr().get() % ALIGN, 0, "malloc({size})");
-            // SAFETY: the block has at least `size` bytes.
-            unsafe { ptr.write_bytes(0xAB, size) };
+            assert_eq!(header_size(ptr), chunk, "malloc({size})");
+            // SAFETY: ptr is live.
+            assert_eq!(unsafe { heap.usable_size(ptr) }, Some(chunk - HEADER_BYTES));
         }
+    }
+
+    #[test]
+    fn neighbour_writes_leave_the_header_alone() {
+        let mut heap = heap();
+        let a = heap.malloc(24).unwrap();
+        let b = heap.malloc(24).unwrap();
+        // SAFETY: a is live and holds 24 bytes (in fact 32).
+        unsafe { a.write_bytes(0xFF, 32) };
+        assert_eq!(header_size(b), 48);
+        // SAFETY: b is live.
+        unsafe { heap.free(b) };
+        assert_eq!(heap.stats().chunks_freed, 1);
     }
 
     #[test]
@@ -260,9 +281,18 @@ mod tests {
         let a = heap.malloc(0).unwrap();
         let b = heap.malloc(0).unwrap();
         assert_ne!(a, b);
-        // SAFETY: a is a live block of this heap.
-        let usable = unsafe { heap.usable_size(a) }.unwrap();
-        assert_eq!(usable, MIN_CHUNK_BYTES - HEADER_BYTES);
+        assert_eq!(header_size(a), MIN_CHUNK_BYTES);
+    }
+
+    #[test]
+    fn blocks_are_aligned_and_writable() {
+        let mut heap = heap();
+        for size in [0, 1, 15, 16, 17, 100, 5000] {
+            let ptr = heap.malloc(size).unwrap();
+            assert_eq!(ptr.addr().get() % ALIGN, 0, "malloc({size})");
+            // SAFETY: the block has at least `size` bytes.
+            unsafe { ptr.write_bytes(0xAB, size) };
+        }
     }
 
     #[test]
@@ -340,7 +370,7 @@ mod tests {
     }
 
     /// Frees `ptrs` in order.
-    fn free_all(heap: &mut BigHeap<impl PageSource>, ptrs: &[NonNull<u8>]) {
+    fn free_all(heap: &mut Tested<impl PageSource>, ptrs: &[NonNull<u8>]) {
         for &ptr in ptrs {
             // SAFETY: the tests free each live block once and do not use it after.
             unsafe { heap.free(ptr) };
@@ -349,7 +379,7 @@ mod tests {
 
     /// Three 100-byte blocks (128-byte chunks), side by side, and a fence
     /// after them so the last one does not touch the run's rest.
-    fn three_neighbours(heap: &mut BigHeap<MmapPages>) -> [NonNull<u8>; 3] {
+    fn three_neighbours(heap: &mut Tested<MmapPages>) -> [NonNull<u8>; 3] {
         let abc = [0; 3].map(|_| heap.malloc(100).unwrap());
         heap.malloc(0).unwrap();
         abc
@@ -438,10 +468,10 @@ mod tests {
         );
     }
 
-    /// The lecture's case, on the small path: five freed neighbours serve a
-    /// request none of them could serve alone (5000 bytes would take the big
-    /// path here, so the request is 4000). 240 blocks of 800 fill three runs
-    /// exactly, so no rest of a run could serve it instead.
+    /// The lecture's case: five freed neighbours (4080 bytes) serve a request
+    /// none of them could serve alone (4000 bytes, a chunk still under a
+    /// page: lesson 6's big path leaves it to the list). 240 blocks of 800
+    /// fill three runs exactly, so no rest of a run could serve it instead.
     #[test]
     fn freed_neighbours_serve_a_request_none_could_alone() {
         let mut heap = heap();
@@ -484,7 +514,7 @@ mod tests {
 
     #[test]
     fn chunks_of_two_runs_do_not_merge_even_when_the_runs_touch() {
-        let mut heap = BigHeap::new(AdjacentPages {
+        let mut heap = Tested::new(AdjacentPages {
             inner: MmapPages::new(),
             slab: None,
             used_bytes: 0,
@@ -520,7 +550,7 @@ mod tests {
 
     #[test]
     fn refused_pages_give_none_and_the_heap_keeps_working() {
-        let mut heap = BigHeap::new(RationedPages {
+        let mut heap = Tested::new(RationedPages {
             inner: MmapPages::new(),
             maps_left: 1,
         });
@@ -546,6 +576,7 @@ mod tests {
             heap.free(a);
         }
     }
+
     #[test]
     fn a_big_request_gets_pages_of_its_own() {
         let mut heap = heap();
@@ -602,7 +633,7 @@ mod tests {
             inner: MmapPages::new(),
             maps_left: 0,
         };
-        let mut refused = BigHeap::new(pages);
+        let mut refused = Tested::new(pages);
         assert_eq!(refused.malloc(1 << 20), None);
         assert_eq!(refused.stats().chunks_allocated, 0);
         free_all(&mut heap, &[small]);

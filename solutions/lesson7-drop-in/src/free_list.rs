@@ -1,6 +1,6 @@
 //! The free list: free chunks linked through their own payloads, in address
 //! order, searched first fit; a freed chunk merges with free neighbours
-//! (lessons 4 to 6, given; lesson 7 adds [`FreeList::take_at`] for `realloc`).
+//! (lessons 4 to 6; lesson 7 adds [`FreeList::take_at`] for `realloc`).
 //!
 //! ```text
 //!   head ──► ┌────┬────┬──────┐    ┌────┬────┬──────┐    ┌────┬────┬──────┐
@@ -62,9 +62,18 @@ impl FreeList {
         if next == Some(chunk) {
             misuse("free: the chunk is on the free list already: double free?");
         }
+        if let Some(prev) = prev {
+            // SAFETY: prev is on the list, a free chunk in a mapped run.
+            let prev_bytes = unsafe { (*prev.as_ptr()).header.size_bytes };
+            if prev.addr().get() + prev_bytes > chunk.addr().get() {
+                misuse("free: the chunk lies inside a free chunk: double free?");
+            }
+        }
         // SAFETY: the caller gives us the whole chunk, and it is at least
-        // MIN_CHUNK_BYTES, so its header and cell are ours to write.
-        unsafe { (*chunk.as_ptr()).header.flags = (*chunk.as_ptr()).header.flags.marked_free() };
+        // MIN_CHUNK_BYTES, so its header and cell are ours to read and write.
+        let flags = unsafe { (*chunk.as_ptr()).header.flags };
+        // SAFETY: as above.
+        unsafe { (*chunk.as_ptr()).header.flags = flags.marked_free() };
         // SAFETY: as above: the cell right after the header.
         unsafe { (*chunk.as_ptr()).next = next };
 
@@ -103,20 +112,21 @@ impl FreeList {
         let mut cursor = self.head;
         while let Some(chunk) = cursor {
             // SAFETY: chunks on the list are free chunks in mapped runs, each at
-            // least MIN_CHUNK_BYTES long (insert's contract).
+            // least MIN_CHUNK_BYTES long (the list's invariant).
             let FreeChunk { header, next } = unsafe { chunk.read() };
             let size_bytes = header.size_bytes;
             if size_bytes >= need_bytes {
                 let rest_bytes = size_bytes - need_bytes;
                 if rest_bytes >= MIN_CHUNK_BYTES {
                     // Split: hand out the front, and the rest takes the
-                    // chunk's place on the list, which keeps the address order.
+                    // chunk's place on the list, which keeps the address
+                    // order. The rest never starts a run: the chunk's front
+                    // does.
                     // SAFETY: need_bytes < size_bytes, so the rest starts inside
                     // this chunk, and [rest, rest + rest_bytes) is its tail.
                     let rest = unsafe { chunk.cast::<u8>().add(need_bytes) }.cast::<FreeChunk>();
                     // SAFETY: the tail is free memory of this chunk, 16-aligned
                     // (need_bytes is a multiple of 16) and at least MIN_CHUNK_BYTES.
-                    // The rest never starts a run: the chunk's front does.
                     unsafe {
                         rest.write(FreeChunk {
                             header: Header {

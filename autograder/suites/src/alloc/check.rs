@@ -12,37 +12,9 @@ use super::picture::Picture;
 /// Bytes of the header in front of every payload in lessons 3-6.
 pub const HEADER: usize = 16;
 
-/// A check that did not hold: one line saying what broke, then what was
-/// expected and what was found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
-    pub what: String,
-    pub expected: String,
-    pub found: String,
-    /// Addresses the picture should show first.
-    pub focus: Vec<usize>,
-}
-
-impl Failure {
-    pub fn new(
-        what: impl Into<String>,
-        expected: impl Into<String>,
-        found: impl Into<String>,
-    ) -> Self {
-        Failure {
-            what: what.into(),
-            expected: expected.into(),
-            found: found.into(),
-            focus: Vec::new(),
-        }
-    }
-
-    /// Shows the mapping holding `addr` first in the picture.
-    pub fn at(mut self, addr: usize) -> Self {
-        self.focus.push(addr);
-        self
-    }
-}
+/// A check that did not hold: what broke, what was expected, what was
+/// found (the kit's one failure type, from `heaplab-protocol`).
+pub use heaplab_protocol::Failure;
 
 /// The result of one check.
 pub type CheckResult = Result<(), Failure>;
@@ -150,6 +122,10 @@ impl Check {
 pub type HookFn<H> = Box<dyn Fn(&State<'_, H>) -> CheckResult>;
 /// A layer a lesson adds to the picture (free chunks, list order...).
 pub type PainterFn<H> = Box<dyn Fn(&H, &Model, &PageLog, &mut Picture)>;
+/// A lesson's look at the heap after the student's process stopped (it may
+/// read memory, not ask the heap): it paints what it finds on the picture
+/// of the pages as they were left, and returns a note for the report.
+pub type PostMortemFn<H> = Box<dyn Fn(&H, &Model, &PageLog, &mut Picture) -> Option<String>>;
 
 /// A weighted mix of request sizes: `(weight, sizes)` buckets.
 #[derive(Clone, Debug)]
@@ -204,6 +180,11 @@ pub struct Config<H> {
     pub painters: Vec<PainterFn<H>>,
     /// Bytes of header in front of every payload (0, or [`HEADER`] from lesson 3 on).
     pub header: usize,
+    /// With headers: before every `free`, check that the block's header still
+    /// holds a chunk size, and report it if not instead of calling `free`.
+    pub guard_headers: bool,
+    /// Looks at the heap after the student's process stopped.
+    pub post_mortems: Vec<PostMortemFn<H>>,
     pub ops: OpMix,
     /// Random sequences tried (fewer under Miri).
     pub cases: u32,
@@ -217,6 +198,8 @@ impl<H: Heap> Config<H> {
             hooks: Vec::new(),
             painters: Vec::new(),
             header: 0,
+            guard_headers: true,
+            post_mortems: Vec::new(),
             ops: OpMix::default(),
             cases: if cfg!(miri) { 3 } else { 64 },
         }
@@ -242,6 +225,15 @@ impl<H: Heap> Config<H> {
     /// Adds a picture layer, painted after `.` and before headers and blocks.
     pub fn painter(mut self, f: impl Fn(&H, &Model, &PageLog, &mut Picture) + 'static) -> Self {
         self.painters.push(Box::new(f));
+        self
+    }
+
+    /// Adds a look at the heap for after the student's process stopped.
+    pub fn post_mortem(
+        mut self,
+        f: impl Fn(&H, &Model, &PageLog, &mut Picture) -> Option<String> + 'static,
+    ) -> Self {
+        self.post_mortems.push(Box::new(f));
         self
     }
 

@@ -15,7 +15,7 @@ pub fn survives_map_failure<H: Heap>(
     before: &[usize],
     failing: usize,
     after: &[usize],
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let mut ids = Vec::new();
     for &size in before {
         let id = s.malloc(size)?;
@@ -53,7 +53,7 @@ pub fn survives_map_failure<H: Heap>(
 
 /// Every map fails from the start: `malloc(size)` must return `None` (not
 /// panic), and once maps work again the heap serves `size` normally.
-pub fn first_map_fails<H: Heap>(s: &mut Session<'_, H>, size: usize) -> Result<(), String> {
+pub fn first_map_fails<H: Heap>(s: &mut Session<'_, H>, size: usize) -> Result<(), Failure> {
     s.log().refuse_all_maps(true);
     s.note("(the page source refuses every map)");
     let got = s.try_malloc(size)?;
@@ -74,7 +74,7 @@ pub fn first_map_fails<H: Heap>(s: &mut Session<'_, H>, size: usize) -> Result<(
 /// Requests no heap can serve (sizes near `usize::MAX`, where rounding up
 /// overflows, and a terabyte the page source refuses) return `None` without
 /// panicking; the heap keeps working.
-pub fn hopeless_requests<H: Heap>(s: &mut Session<'_, H>) -> Result<(), String> {
+pub fn hopeless_requests<H: Heap>(s: &mut Session<'_, H>) -> Result<(), Failure> {
     s.log().refuse_maps_over(Some(1 << 30));
     let page = s.page_size();
     for size in [usize::MAX, usize::MAX - page + 1, usize::MAX / 2, 1 << 40] {

@@ -63,9 +63,9 @@
 //!   [`fault::first_map_fails`], [`fault::hopeless_requests`]; and random
 //!   refusals in properties via `OpMix { refuse_next_map: 1, .. }`.
 //!
-//! # Example (a lesson suite)
+//! # Example (a lesson suite, in outline: `lesson4.rs` is a real one)
 //!
-//! ```ignore
+//! ```text
 //! pub fn suite<H: Heap + 'static>(make: impl Fn(InstrumentedPages) -> H + 'static) -> Suite {
 //!     let make = Rc::new(make);
 //!     Suite { tests: vec![
@@ -86,6 +86,7 @@ mod pages;
 mod picture;
 mod property;
 mod session;
+pub mod window;
 
 pub use check::{
     header_word, Check, CheckResult, Config, Done, Failure, HookFn, OpMix, PainterFn, SizeMix,

@@ -1,9 +1,15 @@
-//! The grader's page source: real `mmap`/`munmap`, every call recorded.
+//! The grader's page source: real pages, every call recorded.
 //!
 //! The heap under test owns an [`InstrumentedPages`]; the test keeps the
 //! [`PageLog`] handle to the same record, so it can compare what the heap says
 //! (its stats, its blocks) with what really happened, and tell the source to
 //! refuse maps.
+//!
+//! The pages come from anonymous `mmap` when the heap runs in this process
+//! (the kit's own tests, Miri), and from the checker's [`Window`] when it
+//! runs in the student's process: then every run is mapped here first and in
+//! the student's process at the same address, so this record is the truth
+//! about both.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,6 +18,8 @@ use std::ptr::NonNull;
 use std::rc::Rc;
 
 use heaplab_kit::PageSource;
+
+use super::window::{self, Window};
 
 /// One run of pages mapped by a single successful `map` call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +108,8 @@ pub struct PageLog(Rc<RefCell<Record>>);
 /// mapped when it is dropped.
 pub struct InstrumentedPages {
     log: PageLog,
+    /// Where pages come from: the window, or anonymous `mmap` without one.
+    window: Option<Rc<Window>>,
 }
 
 impl InstrumentedPages {
@@ -115,6 +125,7 @@ impl InstrumentedPages {
         };
         InstrumentedPages {
             log: PageLog(Rc::new(RefCell::new(record))),
+            window: window::current(),
         }
     }
 
@@ -154,22 +165,10 @@ impl PageSource for InstrumentedPages {
             r.events.push(PageEvent::Refused { len });
             return None;
         }
-        // SAFETY: an anonymous private mapping at an address the kernel picks
-        // touches no existing memory; failure is reported as MAP_FAILED.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
+        let Some(p) = fresh_pages(self.window.as_deref(), len) else {
             r.events.push(PageEvent::Refused { len });
             return None;
-        }
+        };
         r.serial += 1;
         let mapping = Mapping {
             addr: p as usize,
@@ -195,7 +194,7 @@ impl PageSource for InstrumentedPages {
                 r.events.push(PageEvent::Unmapped(m));
                 // SAFETY: [addr, addr+len) is exactly one live mapping of this
                 // source, and the caller promises nothing uses it any more.
-                unsafe { libc::munmap(ptr.as_ptr().cast(), len) };
+                unsafe { give_back(self.window.as_deref(), ptr, len) };
             }
             found => {
                 r.events.push(PageEvent::BadUnmap { addr, len });
@@ -216,6 +215,42 @@ impl PageSource for InstrumentedPages {
     }
 }
 
+/// `len` bytes of fresh, zero-filled pages: a run of the window, or an
+/// anonymous private mapping at an address the kernel picks.
+fn fresh_pages(window: Option<&Window>, len: usize) -> Option<*mut u8> {
+    if let Some(window) = window {
+        return window.map(len);
+    }
+    // SAFETY: an anonymous private mapping at an address the kernel picks
+    // touches no existing memory; failure is reported as MAP_FAILED.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    (p != libc::MAP_FAILED).then_some(p.cast())
+}
+
+/// Gives back pages [`fresh_pages`] handed out.
+///
+/// # Safety
+/// `[ptr, ptr + len)` is exactly one run `fresh_pages` returned from the same
+/// window (or none), not given back yet, and nothing uses it any more.
+unsafe fn give_back(window: Option<&Window>, ptr: NonNull<u8>, len: usize) {
+    match window {
+        Some(window) => window.unmap(ptr.as_ptr() as usize, len),
+        // SAFETY: the caller's promise: exactly one live anonymous mapping.
+        None => unsafe {
+            libc::munmap(ptr.as_ptr().cast(), len);
+        },
+    }
+}
+
 impl Drop for InstrumentedPages {
     fn drop(&mut self) {
         let mut r = self.log.0.borrow_mut();
@@ -223,7 +258,7 @@ impl Drop for InstrumentedPages {
         for (addr, m) in std::mem::take(&mut r.live) {
             // SAFETY: the heap that owned this source is gone, so nothing uses
             // its pages; each range is exactly one live mapping.
-            unsafe { libc::munmap(bases[&addr].as_ptr().cast(), m.len) };
+            unsafe { give_back(self.window.as_deref(), bases[&addr], m.len) };
         }
     }
 }
@@ -289,6 +324,12 @@ impl PageLog {
     /// that match no map), one sentence each.
     pub fn violations(&self) -> Vec<String> {
         self.0.borrow().violations.clone()
+    }
+
+    /// Records a broken promise the page source itself cannot see (the
+    /// student's process could not map what it was given).
+    pub fn note_violation(&self, why: String) {
+        self.0.borrow_mut().violations.push(why);
     }
 
     /// Makes the `n`-th `map` call of the source's life fail (1-based,

@@ -6,14 +6,12 @@ use std::rc::Rc;
 use heaplab_kit::Heap;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
-use proptest::test_runner::{
-    Config as RunnerConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
-};
 
-use super::check::{Config, OpMix};
+use super::check::{Config, Failure, OpMix};
 use super::pages::InstrumentedPages;
 use super::session::{Op, Session};
-use crate::harness::{reached_todo, Ctx, Test};
+use crate::cases;
+use crate::harness::{Ctx, Test};
 
 /// The strategy for one operation of `mix`.
 pub fn op_strategy(mix: &OpMix) -> BoxedStrategy<Op> {
@@ -42,7 +40,7 @@ pub fn run_sequence<H: Heap>(
     make: &dyn Fn(InstrumentedPages) -> H,
     config: &Config<H>,
     ops: &[Op],
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let mut session = Session::new(make, config)?;
     for &op in ops {
         session.apply(op)?;
@@ -51,57 +49,37 @@ pub fn run_sequence<H: Heap>(
     session.finish()
 }
 
-fn seed_bytes(seed: u64, name: &str) -> [u8; 32] {
-    // FNV-1a of the test name, so properties sharing a seed still differ.
+/// The 16 bytes that keep the properties' random streams their own.
+fn tail(seed: u64, name: &str) -> [u8; 16] {
     let salt = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
     });
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    bytes[8..16].copy_from_slice(&salt.to_le_bytes());
-    bytes[16..24].copy_from_slice(&(seed ^ salt).rotate_left(17).to_le_bytes());
-    bytes[24..].copy_from_slice(b"heaplab!");
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&(seed ^ salt).rotate_left(17).to_le_bytes());
+    bytes[8..].copy_from_slice(b"heaplab!");
     bytes
 }
 
 /// Checks `config` over `config.cases` random sequences drawn from `ctx.seed`;
-/// on failure, the message of the shortest failing sequence proptest found.
+/// on failure, the failure of the shortest failing sequence proptest found.
 pub fn check_property<H: Heap>(
     ctx: &Ctx,
     name: &str,
     make: &dyn Fn(InstrumentedPages) -> H,
     config: &Config<H>,
-) -> Result<(), String> {
-    let runner_config = RunnerConfig {
-        cases: config.cases,
-        failure_persistence: None,
-        max_shrink_iters: if cfg!(miri) { 16 } else { 2048 },
-        ..RunnerConfig::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(ctx.seed, name));
-    let mut runner = TestRunner::new_with_rng(runner_config, rng);
+) -> Result<(), Failure> {
+    let mut runner = cases::runner(ctx.seed, name, config.cases, 2048, tail(ctx.seed, name));
     let strategy = proptest::collection::vec(op_strategy(&config.ops), 1..=config.ops.max_ops);
-    let result = runner.run(&strategy, |ops| {
-        // A stub reached todo!(): every sequence fails the same way, so stop
-        // (the harness reports "not implemented").
-        if reached_todo() {
-            return Ok(());
-        }
-        run_sequence(make, config, &ops).map_err(TestCaseError::fail)
-    });
-    match result {
-        Ok(()) => Ok(()),
-        Err(TestError::Fail(reason, _)) => Err(format!(
-            "{}\n(the shortest failing sequence found among {} random ones; after the \
+    let found = |_: &Vec<Op>| {
+        format!(
+            "(the shortest failing sequence found among {} random ones; after the \
              operations, the test frees every live block and drops the heap)",
-            reason.message().trim_end(),
             config.cases
-        )),
-        Err(TestError::Abort(reason)) => Err(format!(
-            "the property run was aborted: {}",
-            reason.message()
-        )),
-    }
+        )
+    };
+    cases::run(&mut runner, &strategy, found, |ops| {
+        run_sequence(make, config, &ops)
+    })
 }
 
 /// A named property test: random sequences checked by `config`.
@@ -119,7 +97,7 @@ pub fn scenario<H, F, B>(name: &'static str, make: Rc<F>, config: Config<H>, bod
 where
     H: Heap + 'static,
     F: Fn(InstrumentedPages) -> H + 'static,
-    B: Fn(&mut Session<'_, H>) -> Result<(), String> + 'static,
+    B: Fn(&mut Session<'_, H>) -> Result<(), Failure> + 'static,
 {
     Test::new(name, move |_ctx| {
         let mut session = Session::new(&*make, &config)?;

@@ -1,15 +1,26 @@
 //! A heap under test with its page log, its model and the transcript of what
 //! was done to it: the engine of both random sequences and named scenarios.
 
+use std::any::Any;
+use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 
 use heaplab_kit::{Heap, Stats};
 
-use super::check::{run_checks, Config, Done, Failure, State};
+use super::check::{header_word, run_checks, Config, Done, Failure, State};
 use super::model::{letter, pattern, BlockName, LiveBlock, Model};
 use super::pages::{InstrumentedPages, PageLog};
 use super::picture::Picture;
+use crate::remote::StudentStopped;
+
+thread_local! {
+    /// Set once the student's process stopped in this test: from then on
+    /// (while proptest shrinks), every session keeps the picture from before
+    /// each operation, so the report can show the heap just before the step
+    /// that stopped it.
+    static STOP_SEEN: Cell<bool> = const { Cell::new(false) };
+}
 
 /// A request above this many bytes may get `None` without the page source
 /// refusing anything (the heap can tell it would never fit).
@@ -40,9 +51,11 @@ pub struct Session<'c, H: Heap> {
     model: Model,
     config: &'c Config<H>,
     transcript: Vec<String>,
+    /// The picture before the current operation (kept only after a stop).
+    before: RefCell<Option<String>>,
 }
 
-fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+fn panic_text(payload: Box<dyn Any + Send>) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -57,18 +70,22 @@ impl<'c, H: Heap> Session<'c, H> {
     pub fn new(
         make: &dyn Fn(InstrumentedPages) -> H,
         config: &'c Config<H>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Failure> {
         let pages = InstrumentedPages::new();
         let log = pages.log();
-        let heap = panic::catch_unwind(AssertUnwindSafe(|| make(pages)))
-            .map_err(|p| format!("making the heap (new) panicked: {}", panic_text(p)))?;
+        let made = panic::catch_unwind(AssertUnwindSafe(|| make(pages)));
         let mut s = Session {
-            heap: Some(heap),
+            heap: None,
             log,
             model: Model::default(),
             config,
             transcript: Vec::new(),
+            before: RefCell::new(None),
         };
+        match made {
+            Ok(heap) => s.heap = Some(heap),
+            Err(p) => return Err(s.trouble(p, "making the heap (new)", "new does not panic")),
+        }
         s.check(Done::Start, 0)?;
         Ok(s)
     }
@@ -126,7 +143,7 @@ impl<'c, H: Heap> Session<'c, H> {
     }
 
     /// `malloc(size)`, which must succeed; returns the new block's id.
-    pub fn malloc(&mut self, size: usize) -> Result<usize, String> {
+    pub fn malloc(&mut self, size: usize) -> Result<usize, Failure> {
         match self.try_malloc(size)? {
             Some(id) => Ok(id),
             None => Err(self.fail_now(Failure::new(
@@ -140,10 +157,11 @@ impl<'c, H: Heap> Session<'c, H> {
     /// `malloc(size)`, which may return `None` only when the page source
     /// refused a map during the call (or the request is hopeless, over
     /// [`HOPELESS`] bytes).
-    pub fn try_malloc(&mut self, size: usize) -> Result<Option<usize>, String> {
+    pub fn try_malloc(&mut self, size: usize) -> Result<Option<usize>, Failure> {
         let events_before = self.log.event_count();
         let refusals_before = self.log.refusals();
         let id = self.model.next_id;
+        self.keep_before();
         let heap = self.heap.as_mut().expect("the session's heap is gone");
         let result = panic::catch_unwind(AssertUnwindSafe(|| heap.malloc(size)));
         match result {
@@ -156,11 +174,7 @@ impl<'c, H: Heap> Session<'c, H> {
                 } else {
                     "malloc must not panic"
                 };
-                Err(self.fail_now(Failure::new(
-                    format!("malloc({size}) panicked: {}", panic_text(p)),
-                    why,
-                    "a panic",
-                )))
+                Err(self.trouble(p, &format!("malloc({size})"), why))
             }
             Ok(None) => {
                 self.transcript.push(format!("malloc({size}) -> None"));
@@ -196,7 +210,7 @@ impl<'c, H: Heap> Session<'c, H> {
     }
 
     /// `free(a<id>)`.
-    pub fn free(&mut self, id: usize) -> Result<(), String> {
+    pub fn free(&mut self, id: usize) -> Result<(), Failure> {
         let events_before = self.log.event_count();
         let ptr = self.ptr(id);
         let pos = self
@@ -205,27 +219,26 @@ impl<'c, H: Heap> Session<'c, H> {
             .iter()
             .position(|b| b.id == id)
             .expect("checked by ptr()");
+        self.header_intact(&self.model.live[pos])?;
         let block = self.model.live.remove(pos);
         self.model.frees += 1;
         self.model
             .freed
             .push((block.addr - self.config.header, block.end()));
+        self.keep_before();
         self.transcript.push(format!("free({})", block.name()));
         let heap = self.heap.as_mut().expect("the session's heap is gone");
         // SAFETY: ptr came from this heap's malloc and the model frees it once.
         let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { heap.free(ptr) }));
         if let Err(p) = result {
-            return Err(self.fail_now(Failure::new(
-                format!("free({}) panicked: {}", block.name(), panic_text(p)),
-                "free of a block malloc returned must not panic",
-                "a panic",
-            )));
+            let op = format!("free({})", block.name());
+            return Err(self.trouble(p, &op, "free of a block malloc returned must not panic"));
         }
         self.check(Done::Free(block), events_before)
     }
 
     /// `write(a<id>)`: fills the whole requested size with the block's pattern.
-    pub fn write(&mut self, id: usize) -> Result<(), String> {
+    pub fn write(&mut self, id: usize) -> Result<(), Failure> {
         let events_before = self.log.event_count();
         let block = self.block(id);
         let bytes = pattern(id, block.size);
@@ -244,7 +257,7 @@ impl<'c, H: Heap> Session<'c, H> {
     }
 
     /// Makes the page source refuse its next map.
-    pub fn refuse_next_map(&mut self) -> Result<(), String> {
+    pub fn refuse_next_map(&mut self) -> Result<(), Failure> {
         let events_before = self.log.event_count();
         self.log.fail_next_map();
         self.transcript.push("refuse the next map".to_string());
@@ -253,7 +266,7 @@ impl<'c, H: Heap> Session<'c, H> {
 
     /// Does one random-sequence operation (resolving indexes against the
     /// live blocks).
-    pub fn apply(&mut self, op: Op) -> Result<(), String> {
+    pub fn apply(&mut self, op: Op) -> Result<(), Failure> {
         let n = self.model.live.len();
         match op {
             Op::Malloc(size) => self.try_malloc(size).map(|_| ()),
@@ -265,7 +278,7 @@ impl<'c, H: Heap> Session<'c, H> {
     }
 
     /// Frees every live block, oldest first.
-    pub fn free_all(&mut self) -> Result<(), String> {
+    pub fn free_all(&mut self) -> Result<(), Failure> {
         while let Some(b) = self.model.live.first() {
             self.free(b.id)?;
         }
@@ -274,19 +287,12 @@ impl<'c, H: Heap> Session<'c, H> {
 
     /// Drops the heap (its page source unmaps what is left) and checks that
     /// the heap's own cleanup kept the page-source contract.
-    pub fn finish(mut self) -> Result<(), String> {
+    pub fn finish(mut self) -> Result<(), Failure> {
         let heap = self.heap.take();
         let dropped = panic::catch_unwind(AssertUnwindSafe(|| drop(heap)));
         self.transcript.push("(the heap is dropped)".to_string());
         if let Err(p) = dropped {
-            return Err(self.message(
-                Failure::new(
-                    format!("dropping the heap panicked: {}", panic_text(p)),
-                    "no panic",
-                    "a panic",
-                ),
-                "while dropping",
-            ));
+            return Err(self.trouble(p, "dropping the heap", "no panic"));
         }
         if let Some(v) = self.log.violations().first() {
             return Err(self.message(
@@ -302,18 +308,18 @@ impl<'c, H: Heap> Session<'c, H> {
     }
 
     /// Runs the configured checks now, as after an operation.
-    pub fn check_now(&self) -> Result<(), String> {
+    pub fn check_now(&self) -> Result<(), Failure> {
         self.check_done(&Done::Nothing, &[])
     }
 
     /// A failure message for `failure` at this point of the session, for a
     /// scenario's own expectations.
-    pub fn fail_now(&self, failure: Failure) -> String {
+    pub fn fail_now(&self, failure: Failure) -> Failure {
         self.message(failure, "")
     }
 
     /// `Ok` when `ok`, else the failure message for `failure()`.
-    pub fn ensure(&self, ok: bool, failure: impl FnOnce() -> Failure) -> Result<(), String> {
+    pub fn ensure(&self, ok: bool, failure: impl FnOnce() -> Failure) -> Result<(), Failure> {
         if ok {
             Ok(())
         } else {
@@ -321,12 +327,12 @@ impl<'c, H: Heap> Session<'c, H> {
         }
     }
 
-    fn check(&mut self, done: Done, events_before: usize) -> Result<(), String> {
+    fn check(&mut self, done: Done, events_before: usize) -> Result<(), Failure> {
         let events = self.log.events_since(events_before);
         self.check_done(&done, &events)
     }
 
-    fn check_done(&self, done: &Done, events: &[super::pages::PageEvent]) -> Result<(), String> {
+    fn check_done(&self, done: &Done, events: &[super::pages::PageEvent]) -> Result<(), Failure> {
         let Some(heap) = self.heap.as_ref() else {
             return Ok(());
         };
@@ -342,24 +348,29 @@ impl<'c, H: Heap> Session<'c, H> {
         match outcome {
             Ok(Ok(())) => Ok(()),
             Ok(Err((name, failure))) => Err(self.message(failure, &name)),
-            Err(p) => Err(self.message(
-                Failure::new(
-                    format!("the heap panicked while being checked: {}", panic_text(p)),
-                    "stats(), usable_size() and free_blocks() do not panic",
-                    "a panic",
-                ),
-                "checking",
+            Err(p) => Err(self.trouble(
+                p,
+                "checking the heap",
+                "stats(), usable_size() and free_blocks() do not panic",
             )),
         }
     }
 
     /// The picture of the pages now, every layer painted.
     pub fn picture(&self, focus: &[usize]) -> Picture {
+        self.draw(focus, |heap, pic| {
+            for painter in &self.config.painters {
+                painter(heap, &self.model, &self.log, pic);
+            }
+        })
+    }
+
+    /// The picture of the pages: `layer` paints what the lesson knows (free
+    /// chunks), then the engine paints headers and live blocks over it.
+    fn draw(&self, focus: &[usize], layer: impl FnOnce(&H, &mut Picture)) -> Picture {
         let mut pic = Picture::new(&self.log);
         if let Some(heap) = self.heap.as_ref() {
-            for painter in &self.config.painters {
-                painter(heap, &self.model, &self.log, &mut pic);
-            }
+            layer(heap, &mut pic);
         }
         let h = self.config.header;
         for b in &self.model.live {
@@ -405,25 +416,131 @@ impl<'c, H: Heap> Session<'c, H> {
         pic
     }
 
-    fn message(&self, failure: Failure, check: &str) -> String {
-        let mut out = String::new();
-        let step = self.transcript.len();
-        out.push_str(&format!("{}\n", failure.what));
-        out.push_str(&format!("  expected: {}\n", failure.expected));
-        out.push_str(&format!("  found:    {}\n", failure.found));
-        match self.transcript.last() {
-            Some(last) if check.is_empty() => {
-                out.push_str(&format!("  (after step {step}: {last})\n"))
-            }
-            Some(last) => out.push_str(&format!("  ({check}, after step {step}: {last})\n")),
-            None if check.is_empty() => out.push_str("  (right after the heap was made)\n"),
-            None => out.push_str(&format!("  ({check}, right after the heap was made)\n")),
+    /// The full failure at this point of the session: `failure` and the
+    /// check that found it, the step, the operations, the pictures.
+    fn message(&self, mut failure: Failure, check: &str) -> Failure {
+        if failure.check.is_empty() {
+            failure.check = check.to_string();
         }
-        out.push_str("\noperations:\n");
-        out.push_str(&wrap(&collapse_runs(&self.transcript), 88));
-        out.push_str("\npages:\n");
-        out.push_str(&self.picture(&failure.focus).render());
-        out
+        failure.step = self
+            .transcript
+            .last()
+            .map(|last| (self.transcript.len(), last.clone()));
+        if failure.step.is_none() {
+            failure
+                .notes
+                .insert(0, "  (right after the heap was made)".into());
+        }
+        failure.operations = collapse_runs(&self.transcript);
+        if failure.operations.is_empty() {
+            failure.operations.push("(none)".into());
+        }
+        if let Some(before) = self.before.borrow_mut().take() {
+            let n = self.transcript.len();
+            failure
+                .pictures
+                .push((format!("pages just before step {n}"), before));
+        }
+        if failure.stopped.is_some() {
+            self.post_mortem(&mut failure);
+        } else {
+            let picture = self.picture(&failure.focus).render();
+            failure.pictures.push(("pages".to_string(), picture));
+        }
+        failure
+    }
+
+    /// What went wrong when the heap's call panicked during `op`: the
+    /// student's process stopped (crash, hang, exit), or its code panicked.
+    fn trouble(&self, payload: Box<dyn Any + Send>, op: &str, why: &str) -> Failure {
+        let payload = match payload.downcast::<StudentStopped>() {
+            Ok(stopped) => {
+                STOP_SEEN.with(|s| s.set(true));
+                let mut failure = stopped.failure();
+                failure.what = if stopped.during.starts_with("this ") {
+                    format!(
+                        "{op}: the student's process {}",
+                        stopped.stop.stopped.describe()
+                    )
+                } else {
+                    format!(
+                        "{op}: the student's process {} in {}",
+                        stopped.stop.stopped.describe(),
+                        stopped.during
+                    )
+                };
+                return self.message(failure, "");
+            }
+            Err(other) => other,
+        };
+        self.message(
+            Failure::new(
+                format!("{op} panicked: {}", panic_text(payload)),
+                why,
+                "a panic",
+            ),
+            "",
+        )
+    }
+
+    /// Keeps the picture from before the next operation, once a stop of the
+    /// student's process was seen in this test.
+    fn keep_before(&self) {
+        if STOP_SEEN.with(Cell::get) {
+            *self.before.borrow_mut() = Some(self.picture(&[]).render());
+        }
+    }
+
+    /// The pages as the student's process left them, drawn from memory by
+    /// the lesson's own looks (a walk of the free list, for one), since the
+    /// heap can no longer be asked; and what those looks found.
+    fn post_mortem(&self, failure: &mut Failure) {
+        let mut notes = Vec::new();
+        let picture = self.draw(&failure.focus, |heap, pic| {
+            for look in &self.config.post_mortems {
+                notes.extend(look(heap, &self.model, &self.log, pic));
+            }
+        });
+        failure.pictures.push((
+            "pages as the student's process left them".to_string(),
+            picture.render(),
+        ));
+        failure.notes.extend(notes);
+    }
+
+    /// Before `free(b)`: the header in front of `b` still holds a chunk size
+    /// (lessons with headers). A header the heap overwrote is reported as
+    /// such, instead of handing it to the student's `free`, which would read
+    /// a wrong size from it and crash.
+    fn header_intact(&self, b: &LiveBlock) -> Result<(), Failure> {
+        if self.config.header == 0 || !self.config.guard_headers {
+            return Ok(());
+        }
+        let size = header_word(b);
+        let chunk = b.addr - self.config.header;
+        let need = b.extent() + self.config.header;
+        let fits = self
+            .log
+            .mapping_holding(chunk, 1)
+            .is_some_and(|m| m.holds(chunk, size));
+        if size.is_multiple_of(16) && size >= need && fits {
+            return Ok(());
+        }
+        let failure = Failure::new(
+            format!(
+                "before free({}): its header no longer holds its chunk size, so free would read \
+                 a wrong size from it",
+                b.name()
+            ),
+            format!(
+                "the word at {chunk:#x} (16 bytes before {}): a multiple of 16, at least {need}, \
+                 ending inside the run",
+                b.name()
+            ),
+            format!("{size} ({size:#x})"),
+        )
+        .at(chunk);
+        Err(self.message(failure, "size headers"))
     }
 }
 
@@ -475,31 +592,6 @@ fn block_number(op: &str) -> Option<(String, usize)> {
         .unwrap_or(bytes.len());
     let number = op[start + 1..digits_end].parse().ok()?;
     Some((format!("{}#{}", &op[..start], &op[digits_end..]), number))
-}
-
-/// Joins operations with `; `, wrapped to `width` columns, indented.
-fn wrap(ops: &[String], width: usize) -> String {
-    let mut out = String::new();
-    let mut line = String::from(" ");
-    if ops.is_empty() {
-        return "  (none)\n".to_string();
-    }
-    for (i, op) in ops.iter().enumerate() {
-        let piece = if i + 1 < ops.len() {
-            format!(" {op};")
-        } else {
-            format!(" {op}")
-        };
-        if line.len() + piece.len() > width && line.len() > 1 {
-            out.push_str(&line);
-            out.push('\n');
-            line = String::from(" ");
-        }
-        line.push_str(&piece);
-    }
-    out.push_str(&line);
-    out.push('\n');
-    out
 }
 
 #[cfg(test)]

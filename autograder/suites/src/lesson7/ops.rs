@@ -14,12 +14,11 @@ use std::rc::Rc;
 
 use heaplab_kit::{align_up, FullHeap};
 use proptest::prelude::*;
-use proptest::test_runner::{
-    Config as RunnerConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
-};
 
-use crate::alloc::{letter, pattern, InstrumentedPages, PageLog, Picture};
-use crate::harness::{reached_todo, Ctx, Test};
+use crate::alloc::{letter, pattern, Failure, InstrumentedPages, PageLog, Picture};
+use crate::cases;
+use crate::harness::{Ctx, Test};
+use crate::remote::StudentStopped;
 
 /// Header bytes in front of every payload (the course's block layout).
 const HEADER: usize = 16;
@@ -82,26 +81,41 @@ fn chunk_bytes_for(size: usize) -> Option<usize> {
 }
 
 impl<H: FullHeap> Run<H> {
-    fn new(make: &dyn Fn(InstrumentedPages) -> H, rules: Rules) -> Self {
+    fn new(make: &dyn Fn(InstrumentedPages) -> H, rules: Rules) -> Result<Self, Failure> {
         let pages = InstrumentedPages::new();
         let log = pages.log();
-        Run {
-            heap: make(pages),
+        let heap = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| make(pages))).map_err(
+            |payload| match payload.downcast::<StudentStopped>() {
+                Ok(stopped) => stopped.failure(),
+                Err(_) => Failure::text("making the heap (new) panicked"),
+            },
+        )?;
+        Ok(Run {
+            heap,
             log,
             live: Vec::new(),
             next_id: 0,
             transcript: Vec::new(),
             rules,
-        }
+        })
     }
 
-    /// The full failure message: what, expected, found, operations, picture.
+    /// The full failure: what, expected, found, operations, picture.
     fn fail(
         &self,
         what: impl fmt::Display,
         expected: impl fmt::Display,
         found: impl fmt::Display,
-    ) -> String {
+    ) -> Failure {
+        self.with_context(Failure::new(
+            what.to_string(),
+            expected.to_string(),
+            found.to_string(),
+        ))
+    }
+
+    /// Adds the operations so far and a picture of the pages to `failure`.
+    fn with_context(&self, mut failure: Failure) -> Failure {
         let mut picture = Picture::new(&self.log);
         for b in self.heap.free_blocks() {
             picture.paint(b.addr, b.size, '-');
@@ -111,19 +125,39 @@ impl<H: FullHeap> Run<H> {
             picture.paint_block(l.addr, l.size.max(1), letter(l.id));
         }
         picture.legend("- free chunk   H header   a, b, ... live blocks a0, a1, ...");
-        let ops = if self.transcript.is_empty() {
-            "  (none)".to_string()
+        failure.step = self
+            .transcript
+            .last()
+            .map(|last| (self.transcript.len(), last.clone()));
+        failure.operations = self.transcript.clone();
+        let caption = if failure.stopped.is_some() {
+            "pages as the student's process left them"
         } else {
-            self.transcript
-                .iter()
-                .map(|t| format!("  {t}"))
-                .collect::<Vec<_>>()
-                .join("\n")
+            "pages"
         };
-        format!(
-            "{what}\n  expected: {expected}\n  found:    {found}\noperations:\n{ops}\n{}",
-            picture.render()
-        )
+        failure
+            .pictures
+            .push((caption.to_string(), picture.render()));
+        failure
+    }
+
+    /// [`apply`](Self::apply), with a stop of the student's process (or a
+    /// panic of its code) turned into a failure at that step.
+    fn apply_guarded(&mut self, op: Op) -> Result<(), Failure> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.apply(op))) {
+            Ok(result) => result,
+            Err(payload) => Err(match payload.downcast::<StudentStopped>() {
+                Ok(stopped) => self.with_context(stopped.failure()),
+                Err(other) => {
+                    let text = other
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| other.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_else(|| "a panic".into());
+                    self.fail("the heap panicked", "no panic", text)
+                }
+            }),
+        }
     }
 
     fn record(&mut self, line: String) {
@@ -143,7 +177,7 @@ impl<H: FullHeap> Run<H> {
         id
     }
 
-    fn apply(&mut self, op: Op) -> Result<(), String> {
+    fn apply(&mut self, op: Op) -> Result<(), Failure> {
         let n = self.live.len();
         match op {
             Op::Malloc(size) => {
@@ -232,7 +266,7 @@ impl<H: FullHeap> Run<H> {
         self.check()
     }
 
-    fn realloc(&mut self, index: usize, size: usize) -> Result<(), String> {
+    fn realloc(&mut self, index: usize, size: usize) -> Result<(), Failure> {
         let (old_id, old_addr, old_size) = {
             let b = &self.live[index];
             (b.id, b.addr, b.size)
@@ -331,7 +365,7 @@ impl<H: FullHeap> Run<H> {
     }
 
     /// The checks run after every operation.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), Failure> {
         if let Some(v) = self.log.violations().first() {
             return Err(self.fail(
                 "the heap broke the page source's contract",
@@ -423,9 +457,9 @@ impl<H: FullHeap> Run<H> {
         Ok(())
     }
 
-    fn free_all(&mut self) -> Result<(), String> {
+    fn free_all(&mut self) -> Result<(), Failure> {
         while !self.live.is_empty() {
-            self.apply(Op::Free(0))?;
+            self.apply_guarded(Op::Free(0))?;
         }
         Ok(())
     }
@@ -478,55 +512,29 @@ fn op(rules: Rules) -> BoxedStrategy<Op> {
     proptest::strategy::Union::new_weighted(ops).boxed()
 }
 
-fn seed_bytes(seed: u64, name: &str) -> [u8; 32] {
-    let salt = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    });
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    bytes[8..16].copy_from_slice(&salt.to_le_bytes());
-    bytes[16..].copy_from_slice(b"heaplab lesson 7");
-    bytes
-}
-
 /// Runs `rules` over random sequences drawn from the seed.
 fn property<H: FullHeap>(
     ctx: &Ctx,
     test: &str,
     make: &dyn Fn(InstrumentedPages) -> H,
     rules: Rules,
-) -> Result<(), String> {
-    let config = RunnerConfig {
-        cases: if cfg!(miri) { 4 } else { 96 },
-        failure_persistence: None,
-        max_shrink_iters: if cfg!(miri) { 16 } else { 2048 },
-        ..RunnerConfig::default()
-    };
-    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(ctx.seed, test));
-    let mut runner = TestRunner::new_with_rng(config, rng);
+) -> Result<(), Failure> {
+    let cases = if cfg!(miri) { 4 } else { 96 };
+    let mut runner = cases::runner(ctx.seed, test, cases, 2048, *b"heaplab lesson 7");
     let strategy = proptest::collection::vec(op(rules), 1..=40);
-    let result = runner.run(&strategy, |ops| {
-        if reached_todo() {
-            return Ok(());
-        }
-        let mut run = Run::new(make, rules);
-        for op in ops {
-            run.apply(op).map_err(TestCaseError::fail)?;
-        }
-        run.free_all().map_err(TestCaseError::fail)
-    });
-    match result {
-        Ok(()) => Ok(()),
-        Err(TestError::Fail(reason, ops)) => Err(format!(
-            "{}\n(shortest failing sequence found: {} operations)",
-            reason.message().trim_end(),
+    let found = |ops: &Vec<Op>| {
+        format!(
+            "(shortest failing sequence found: {} operations)",
             ops.len()
-        )),
-        Err(TestError::Abort(reason)) => Err(format!(
-            "the property run was aborted: {}",
-            reason.message()
-        )),
-    }
+        )
+    };
+    cases::run(&mut runner, &strategy, found, |ops| {
+        let mut run = Run::new(make, rules)?;
+        for op in ops {
+            run.apply_guarded(op)?;
+        }
+        run.free_all()
+    })
 }
 
 /// Lesson 7's single-threaded tests on the instrumented pages.
@@ -583,13 +591,13 @@ pub fn tests<H: FullHeap + 'static, F: Fn(InstrumentedPages) -> H + 'static>(
 
 /// When the page source refuses, each call returns `None` and leaves the
 /// block it was given (realloc) intact and usable.
-fn out_of_memory<H: FullHeap>(make: &dyn Fn(InstrumentedPages) -> H) -> Result<(), String> {
+fn out_of_memory<H: FullHeap>(make: &dyn Fn(InstrumentedPages) -> H) -> Result<(), Failure> {
     let rules = Rules {
         weights: [0; 6],
         in_place: false,
         max_shift: 12,
     };
-    let mut run = Run::new(make, rules);
+    let mut run = Run::new(make, rules)?;
     run.apply(Op::Malloc(100))?;
     run.apply(Op::Write(0))?;
     run.apply(Op::Malloc(100))?; // a neighbour in use: growing a0 must move it

@@ -5,18 +5,16 @@
 //! - [`rep`], [`generate`], [`report`]: the file format, the named
 //!   workloads and what a replay reports (the `heaplab-traces` crate).
 //! - [`replay`]: the checked replay and the timed replay.
-//! - [`program`]: `harness --as replay TRACE...`, the harness side of
-//!   `grade bench`, and the utilization tests lessons 5 and 6 grade with.
+//! - [`program`]: `harness --as replay TRACE...` in a local harness;
+//!   [`grading`]: the utilization tests lessons 5 and 6 grade with.
 
-mod crash;
 pub mod grading;
 pub mod pages;
 pub mod program;
-pub mod replay;
 
-// The format, the workloads and the report live in `heaplab-traces`, which
-// the grader links too.
-pub use heaplab_traces::{generate, rep, report};
+// The format, the workloads, the replayer and the report live in
+// `heaplab-traces`, which the grader and the student's process link too.
+pub use heaplab_traces::{generate, rep, replay, report};
 
 pub use grading::utilization_test;
 pub use pages::{metered, Footprint};

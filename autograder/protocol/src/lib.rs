@@ -1,0 +1,44 @@
+//! What heaplab's two test processes say to each other, and what the checker
+//! tells the grader: one crate both sides build, so nothing is written twice.
+//!
+//! A test runs as two processes. The *checker* (the suites, the model, the
+//! heap checker, the verdict) is built without the student's crate; the
+//! *subject* is the student's crate plus a small server loop
+//! (`heaplab-subject`) that performs operations on command. The checker owns
+//! the heap's memory (a memory file both map at the same addresses, see
+//! [`window`]) and verifies every reply: nothing the subject says is a
+//! verdict.
+//!
+//! - [`channel`]: the socket both ends talk over, one message per packet;
+//! - [`messages`]: what goes over it ([`Down`] to the subject, [`Up`] back);
+//! - [`window`]: where the grader's pages live in both processes;
+//! - [`outcome`]: a test's result as the checker reports it to the grader;
+//! - [`ended`]: how a process ended, in words;
+//! - [`exit`]: the exit codes of `grade`, the checker and the subject;
+//! - `manifest` (feature `manifest`): the course manifest's schema.
+
+pub mod channel;
+pub mod ended;
+pub mod exit;
+#[cfg(feature = "manifest")]
+pub mod manifest;
+pub mod messages;
+pub mod outcome;
+pub mod window;
+
+pub use channel::{Channel, RecvError};
+pub use ended::Stopped;
+pub use messages::{Down, PageAnswer, PageRequest, Reply, Request, Snapshot, Up, WireBlock};
+pub use outcome::{Failure, Outcome};
+
+/// The seed of every random choice a suite makes when the grader is given
+/// none: the same seed, the same cases, the same counterexamples.
+pub const DEFAULT_SEED: u64 = 0x4EA9_1AB5;
+
+/// File descriptors a subject process is started with, besides 0, 1 and 2.
+pub mod fds {
+    /// The channel to the checker (a `SOCK_SEQPACKET` socket).
+    pub const CHANNEL: i32 = 3;
+    /// The memory file holding the grader's pages ([`crate::window`]).
+    pub const WINDOW: i32 = 4;
+}

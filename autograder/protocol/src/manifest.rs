@@ -1,0 +1,242 @@
+//! The course manifest's schema (`course.toml`): lessons, what the grader
+//! builds for each, their tests, points, titles, hints and limits. The
+//! grader, the checker and the kit's tests read it through these types.
+//!
+//! ```toml
+//! [defaults]
+//! timeout = 10        # seconds a whole test may take
+//! memory_mib = 1024   # memory of a test's student processes, together
+//! output_kib = 64     # stdout and stderr kept per test
+//!
+//! [[lesson]]
+//! id = "lesson4"
+//! title = "free list"
+//! dir = "lesson4-free-list"          # lessons/<dir>, solutions/<dir>
+//! page = "docs/lesson4.md"
+//! checker = "heaplab_suites::lesson4::suite(heaplab_suites::remote::heap)"
+//! subject = "heaplab_subject::Serve::new().heap(student::FreeListHeap::new)"
+//! local = "heaplab_suites::lesson4::suite(student::FreeListHeap::new)"
+//!
+//! [[lesson.test]]
+//! name = "first_fit"
+//! title = "malloc takes the first chunk on the list that is big enough"
+//! points = 2
+//! hint = "..."
+//! ```
+
+use serde::Deserialize;
+
+/// The whole manifest.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The suites crate, relative to the manifest (default `autograder/suites`).
+    #[serde(default)]
+    pub suites: Option<String>,
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// Hints that tests of the same name share across lessons (lessons 5
+    /// and 6 repeat lesson 4's free-list tests): a test without a `hint` of
+    /// its own takes the one under its name here.
+    #[serde(default)]
+    pub hints: std::collections::BTreeMap<String, String>,
+    #[serde(default, rename = "lesson")]
+    pub lessons: Vec<Lesson>,
+}
+
+/// Limits every test gets unless its own table says otherwise.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Defaults {
+    /// Seconds a whole test may take before it is stopped.
+    pub timeout: f64,
+    /// Memory of a test's student processes, together, in MiB.
+    pub memory_mib: u64,
+    /// Bytes of stdout and of stderr kept per test, in KiB.
+    pub output_kib: u64,
+    /// Seconds one operation of the student's code may take before it
+    /// counts as hung (a `malloc` that never returns).
+    pub operation_timeout: f64,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            timeout: 10.0,
+            memory_mib: 1024,
+            output_kib: 64,
+            operation_timeout: 1.0,
+        }
+    }
+}
+
+/// One lesson.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lesson {
+    /// `lesson4`: the student's package name; the solution's is `lesson4-solution`.
+    pub id: String,
+    pub title: String,
+    /// Folder name under `lessons/` and `solutions/`.
+    pub dir: String,
+    #[serde(default)]
+    pub page: Option<String>,
+    /// The suite, as the checker builds it (no student code): a Rust
+    /// expression of type `heaplab_suites::harness::Suite`.
+    #[serde(default)]
+    pub checker: String,
+    /// The student's process: a Rust expression of type
+    /// `heaplab_subject::Serve`, where `student` names the crate under test.
+    #[serde(default)]
+    pub subject: String,
+    /// The suite in one process with the student's crate (`student`), for
+    /// Miri and debuggers; never used to grade.
+    #[serde(default)]
+    pub local: String,
+    /// What else the grader builds from the crate before the tests run.
+    #[serde(default, rename = "build")]
+    pub builds: Vec<Build>,
+    /// Whether the starter of this lesson gives the previous lesson's
+    /// solved code (true) or leaves it to the student as TODOs (false).
+    #[serde(default = "yes")]
+    pub gives_previous: bool,
+    #[serde(default, rename = "test")]
+    pub tests: Vec<TestSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Something the grader builds from the crate under test before the tests,
+/// so that no test needs to build anything.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Build {
+    /// The name the suite asks for it by (`library`).
+    pub name: String,
+    pub kind: BuildKind,
+    /// Cargo features of the crate under test to turn on.
+    #[serde(default)]
+    pub features: Vec<String>,
+    /// For a program: its source file, relative to the manifest.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// What a [`Build`] makes.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildKind {
+    /// The crate under test as a C shared library (its `cdylib`), release.
+    Cdylib,
+    /// A Rust program (one source file) that depends on the crate under
+    /// test as `student`, release.
+    Program,
+}
+
+/// One test of a lesson.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSpec {
+    /// The suite's test name.
+    pub name: String,
+    pub title: String,
+    pub points: u32,
+    #[serde(default)]
+    pub hint: String,
+    /// Seconds; the manifest's default when absent.
+    #[serde(default)]
+    pub timeout: Option<f64>,
+    /// Hidden tests keep their failure details out of what students see
+    /// on a grading server (TAP diagnostics, Gradescope before publishing).
+    #[serde(default)]
+    pub hidden: bool,
+}
+
+impl Lesson {
+    /// The student's package name.
+    pub fn package(&self) -> String {
+        self.id.clone()
+    }
+
+    /// The reference solution's package name.
+    pub fn solution_package(&self) -> String {
+        format!("{}-solution", self.id)
+    }
+
+    /// False while the manifest has no suite for the lesson yet.
+    pub fn has_suite(&self) -> bool {
+        let h = self.checker.trim();
+        !h.is_empty() && !h.starts_with("TODO")
+    }
+
+    pub fn max_points(&self) -> u32 {
+        self.tests.iter().map(|t| t.points).sum()
+    }
+
+    /// A test by name.
+    pub fn test(&self, name: &str) -> Option<&TestSpec> {
+        self.tests.iter().find(|t| t.name == name)
+    }
+}
+
+impl Manifest {
+    /// Gives every test without a hint of its own the shared one of its name.
+    fn share_hints(&mut self) {
+        for test in self.lessons.iter_mut().flat_map(|l| l.tests.iter_mut()) {
+            if test.hint.trim().is_empty() {
+                if let Some(hint) = self.hints.get(&test.name) {
+                    test.hint.clone_from(hint);
+                }
+            }
+        }
+    }
+}
+
+/// Parses a manifest (shared hints handed to their tests); the error is one
+/// line with the line number.
+pub fn parse(text: &str) -> Result<Manifest, String> {
+    let mut manifest: Manifest = toml::from_str(text).map_err(|e| {
+        let first = e.message().lines().next().unwrap_or("").to_string();
+        let span = e
+            .span()
+            .map(|s| {
+                let line = text[..s.start].matches('\n').count() + 1;
+                format!(" (line {line})")
+            })
+            .unwrap_or_default();
+        format!("not a valid course manifest{span}: {first}")
+    })?;
+    manifest.share_hints();
+    Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lesson_reads_with_defaults() {
+        let m = parse(
+            "[[lesson]]\nid = \"lesson4\"\ntitle = \"t\"\ndir = \"d\"\n\
+             checker = \"x\"\n[[lesson.test]]\nname = \"a\"\ntitle = \"A\"\npoints = 2\n",
+        )
+        .unwrap();
+        assert_eq!(m.defaults.timeout, 10.0);
+        assert_eq!(m.defaults.operation_timeout, 1.0);
+        let l = &m.lessons[0];
+        assert!(l.gives_previous && l.has_suite());
+        assert_eq!(l.max_points(), 2);
+        assert_eq!(l.test("a").unwrap().title, "A");
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = parse("[[lesson]]\nid = 4\n").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        let e = parse("[[lesson]]\nid = \"a\"\ntitle = \"t\"\ndir = \"d\"\nharnes = \"x\"\n")
+            .unwrap_err();
+        assert!(e.contains("harnes"), "{e}");
+    }
+}

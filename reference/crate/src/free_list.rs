@@ -1,0 +1,343 @@
+// LESSONS 4..
+// LESSONS 4
+//! The free list: free chunks linked through their own payloads, newest
+//! first, searched first fit.
+// ELSE LESSONS 5..=6
+//! The free list: free chunks linked through their own payloads, in address
+//! order, searched first fit; a freed chunk merges with free neighbours.
+// ELSE LESSONS 7..
+//! The free list: free chunks linked through their own payloads, in address
+//! order, searched first fit; a freed chunk merges with free neighbours
+//! (lessons 4 to 6; lesson 7 adds [`FreeList::take_at`] for `realloc`).
+// END LESSONS
+//!
+//! ```text
+//!   head ──► ┌────┬────┬──────┐    ┌────┬────┬──────┐    ┌────┬────┬──────┐
+//!            │size│flag│next ─┼──► │size│flag│next ─┼──► │size│flag│ None │
+//!            └────┴────┴──────┘    └────┴────┴──────┘    └────┴────┴──────┘
+// LESSONS 4
+//!            a free chunk          anywhere in any run    the last one
+// ELSE LESSONS 5..
+//!            lowest address    <   higher             <  highest
+// END LESSONS
+//! ```
+//!
+// LESSONS 4
+//! The list costs no memory of its own: each free chunk is its own node.
+// ELSE LESSONS 5..
+//! Address order is what makes merging cheap: a chunk's neighbours in memory,
+//! if free, are its neighbours on the list.
+// END LESSONS
+
+use std::ptr::NonNull;
+
+use heaplab_kit::Block;
+
+use crate::chunk::{Flags, FreeChunk, Header, MIN_CHUNK_BYTES};
+// LESSONS 7..
+use crate::misuse::misuse;
+// END LESSONS
+
+// LESSONS 4
+/// The free chunks of a heap, in the order `free` put them back.
+// ELSE LESSONS 5..
+/// The free chunks of a heap, lowest address first; no two of them touch
+/// inside a run.
+// END LESSONS
+pub struct FreeList {
+    /// The first free chunk, or `None` when nothing is free.
+    head: Option<NonNull<FreeChunk>>,
+    /// Chunks on the list, kept as they come and go: what `stats()` reports.
+    len: usize,
+}
+
+impl FreeList {
+    pub const fn new() -> Self {
+        FreeList { head: None, len: 0 }
+    }
+
+    /// Chunks on the list.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    // LESSONS 4
+    /// Puts `chunk` at the head of the list; it becomes free.
+    // ELSE LESSONS 5..
+    /// Puts `chunk` on the list in address order, merged with the free chunk
+    /// right before it and the one right after it when they touch it in the
+    /// same run. The chunk becomes free.
+    // END LESSONS
+    ///
+    /// # Safety
+    /// `[chunk, chunk + size_bytes)` is a chunk inside one mapping, at least
+    /// `MIN_CHUNK_BYTES` long, that nothing else uses and that is not on the
+    /// list already.
+    // LESSONS 4
+    pub unsafe fn push(&mut self, chunk: NonNull<Header>) {
+        // BEGIN SOLUTION 4: link the chunk in at the head of the list, mark it free
+        let chunk = chunk.cast::<FreeChunk>();
+        // SAFETY: the caller gives us the whole chunk, and it is at least
+        // MIN_CHUNK_BYTES, so the cell after the header is ours to write.
+        unsafe { (*chunk.as_ptr()).header.flags = Flags::free() };
+        // SAFETY: as above: the cell right after the header.
+        unsafe { (*chunk.as_ptr()).next = self.head };
+        self.head = Some(chunk);
+        self.len += 1;
+        // END SOLUTION
+    }
+    // ELSE LESSONS 5..
+    pub unsafe fn insert(&mut self, chunk: NonNull<Header>) {
+        // BEGIN SOLUTION 5: find the free neighbours in address order; merge with the next chunk, then the previous one
+        let chunk = chunk.cast::<FreeChunk>();
+        // The free chunks on either side by address: prev < chunk < next.
+        let mut prev: Option<NonNull<FreeChunk>> = None;
+        let mut next = self.head;
+        while let Some(candidate) = next {
+            if candidate >= chunk {
+                break;
+            }
+            prev = next;
+            // SAFETY: candidate is on the list, a free chunk in a mapped run.
+            next = unsafe { (*candidate.as_ptr()).next };
+        }
+        // LESSONS 5..=6
+        assert!(
+            next != Some(chunk),
+            "free: chunk {chunk:p} is on the free list already: double free?"
+        );
+        // ELSE LESSONS 7..
+        if next == Some(chunk) {
+            misuse("free: the chunk is on the free list already: double free?");
+        }
+        // END LESSONS
+        if let Some(prev) = prev {
+            // SAFETY: prev is on the list, a free chunk in a mapped run.
+            let prev_bytes = unsafe { (*prev.as_ptr()).header.size_bytes };
+            // LESSONS 5..=6
+            assert!(
+                prev.addr().get() + prev_bytes <= chunk.addr().get(),
+                "free: chunk {chunk:p} lies inside free chunk {prev:p}: double free?"
+            );
+            // ELSE LESSONS 7..
+            if prev.addr().get() + prev_bytes > chunk.addr().get() {
+                misuse("free: the chunk lies inside a free chunk: double free?");
+            }
+            // END LESSONS
+        }
+        // SAFETY: the caller gives us the whole chunk, and it is at least
+        // MIN_CHUNK_BYTES, so its header and cell are ours to read and write.
+        let flags = unsafe { (*chunk.as_ptr()).header.flags };
+        // SAFETY: as above.
+        unsafe { (*chunk.as_ptr()).header.flags = flags.marked_free() };
+        // SAFETY: as above: the cell right after the header.
+        unsafe { (*chunk.as_ptr()).next = next };
+
+        // Join the chunk after it, which leaves the list.
+        if let Some(next) = next {
+            // SAFETY: chunk and next are free chunks in mapped runs.
+            if unsafe { touches(chunk, next) } {
+                // SAFETY: as above; next's bytes become part of chunk.
+                unsafe { absorb(chunk, next) };
+                self.len -= 1;
+            }
+        }
+        // Join the chunk before it, which takes this chunk's place; otherwise
+        // link this chunk in between.
+        if let Some(prev) = prev {
+            // SAFETY: prev and chunk are free chunks in mapped runs.
+            if unsafe { touches(prev, chunk) } {
+                // SAFETY: as above; chunk's bytes become part of prev.
+                unsafe { absorb(prev, chunk) };
+                return;
+            }
+        }
+        self.relink(prev, Some(chunk));
+        self.len += 1;
+        // END SOLUTION
+    }
+    // END LESSONS
+
+    /// Takes the first chunk on the list with at least `need_bytes`, splitting
+    /// off the rest when the rest can be a chunk of its own. Returns the chunk,
+    /// marked in use, or `None` when no chunk is big enough.
+    ///
+    /// `need_bytes` is a chunk size: a multiple of 16, at least
+    /// `MIN_CHUNK_BYTES`.
+    pub fn take_first_fit(&mut self, need_bytes: usize) -> Option<NonNull<Header>> {
+        // BEGIN SOLUTION 4: walk the list; unlink (or split) the first chunk that fits
+        debug_assert!(need_bytes >= MIN_CHUNK_BYTES && need_bytes.is_multiple_of(16));
+        let mut prev: Option<NonNull<FreeChunk>> = None;
+        let mut cursor = self.head;
+        while let Some(chunk) = cursor {
+            // SAFETY: chunks on the list are free chunks in mapped runs, each at
+            // least MIN_CHUNK_BYTES long (the list's invariant).
+            let FreeChunk { header, next } = unsafe { chunk.read() };
+            let size_bytes = header.size_bytes;
+            if size_bytes >= need_bytes {
+                let rest_bytes = size_bytes - need_bytes;
+                if rest_bytes >= MIN_CHUNK_BYTES {
+                    // Split: hand out the front, and the rest takes the
+                    // LESSONS 4
+                    // chunk's place on the list.
+                    // ELSE LESSONS 5..
+                    // chunk's place on the list, which keeps the address
+                    // order. The rest never starts a run: the chunk's front
+                    // does.
+                    // END LESSONS
+                    // SAFETY: need_bytes < size_bytes, so the rest starts inside
+                    // this chunk, and [rest, rest + rest_bytes) is its tail.
+                    let rest = unsafe { chunk.cast::<u8>().add(need_bytes) }.cast::<FreeChunk>();
+                    // SAFETY: the tail is free memory of this chunk, 16-aligned
+                    // (need_bytes is a multiple of 16) and at least MIN_CHUNK_BYTES.
+                    unsafe {
+                        rest.write(FreeChunk {
+                            header: Header {
+                                size_bytes: rest_bytes,
+                                flags: Flags::free(),
+                            },
+                            next,
+                        });
+                    }
+                    // SAFETY: the front is still this chunk's memory.
+                    unsafe { (*chunk.as_ptr()).header.size_bytes = need_bytes };
+                    self.relink(prev, Some(rest));
+                } else {
+                    // Too little left over to hold a header and a link: the
+                    // caller gets the whole chunk, a few bytes more than asked.
+                    self.relink(prev, next);
+                    self.len -= 1;
+                }
+                let chunk = chunk.cast::<Header>();
+                // SAFETY: the chunk is off the list and ours alone now.
+                // LESSONS 4
+                unsafe { (*chunk.as_ptr()).flags = Flags::in_use() };
+                // ELSE LESSONS 5..
+                unsafe { (*chunk.as_ptr()).flags = header.flags.marked_in_use() };
+                // END LESSONS
+                return Some(chunk);
+            }
+            prev = cursor;
+            cursor = next;
+        }
+        None
+        // END SOLUTION
+    }
+    // LESSONS 7..
+
+    /// Takes `need_bytes` from the front of the free chunk that starts at
+    /// `addr` in the same run as the chunk ending there, if it has that many:
+    /// `realloc` grows a block into its free neighbour this way. Returns the
+    /// bytes taken: `need_bytes`, or the whole free chunk when the rest would
+    /// be too small to be a chunk of its own.
+    ///
+    /// `need_bytes` is a multiple of 16, not necessarily a whole chunk size:
+    /// the bytes join the chunk that ends at `addr`.
+    pub fn take_at(&mut self, addr: usize, need_bytes: usize) -> Option<usize> {
+        // BEGIN SOLUTION 7: find the free chunk at exactly `addr` (not a run's start); unlink it, or split `need_bytes` off its front
+        debug_assert!(need_bytes.is_multiple_of(16));
+        let mut prev: Option<NonNull<FreeChunk>> = None;
+        let mut cursor = self.head;
+        while let Some(chunk) = cursor {
+            if chunk.addr().get() > addr {
+                return None; // the list is sorted: nothing free starts at addr
+            }
+            // SAFETY: chunk is on the list, a free chunk in a mapped run.
+            let FreeChunk { header, next } = unsafe { chunk.read() };
+            if chunk.addr().get() < addr {
+                prev = cursor;
+                cursor = next;
+                continue;
+            }
+            // A run's first chunk only touches the chunk below by chance of
+            // where the OS put the run: the two cannot become one block.
+            if header.flags.starts_run() || header.size_bytes < need_bytes {
+                return None;
+            }
+            let rest_bytes = header.size_bytes - need_bytes;
+            if rest_bytes >= MIN_CHUNK_BYTES {
+                // SAFETY: need_bytes < size_bytes: the rest is this chunk's
+                // tail, 16-aligned, at least MIN_CHUNK_BYTES.
+                let rest = unsafe { chunk.cast::<u8>().add(need_bytes) }.cast::<FreeChunk>();
+                // SAFETY: as above; the rest takes the chunk's place on the list.
+                unsafe {
+                    rest.write(FreeChunk {
+                        header: Header {
+                            size_bytes: rest_bytes,
+                            flags: Flags::free(),
+                        },
+                        next,
+                    });
+                }
+                self.relink(prev, Some(rest));
+                return Some(need_bytes);
+            }
+            self.relink(prev, next);
+            self.len -= 1;
+            return Some(header.size_bytes);
+        }
+        None
+        // END SOLUTION
+    }
+    // END LESSONS
+
+    /// The free chunks, walked in list order (the heap checker's view).
+    pub fn blocks(&self) -> Vec<Block> {
+        // BEGIN SOLUTION 4: walk the list, one Block per chunk
+        let mut blocks = Vec::with_capacity(self.len);
+        let mut cursor = self.head;
+        while let Some(chunk) = cursor {
+            // SAFETY: chunks on the list are free chunks in mapped runs.
+            let FreeChunk { header, next } = unsafe { chunk.read() };
+            blocks.push(Block {
+                addr: chunk.addr().get(),
+                size: header.size_bytes,
+            });
+            cursor = next;
+        }
+        blocks
+        // END SOLUTION
+    }
+    // BEGIN SOLUTION 4
+
+    /// Points the link before a chunk (the head when `prev` is `None`) at `to`.
+    fn relink(&mut self, prev: Option<NonNull<FreeChunk>>, to: Option<NonNull<FreeChunk>>) {
+        match prev {
+            None => self.head = to,
+            // SAFETY: prev is a chunk on the list, so its cell is ours to write.
+            Some(prev) => unsafe { (*prev.as_ptr()).next = to },
+        }
+    }
+    // END SOLUTION
+}
+// LESSONS 5..
+// BEGIN SOLUTION 5
+
+/// True when `upper` starts right where `lower` ends, in the same run.
+///
+/// # Safety
+/// Both are free chunks in mapped runs (their headers are readable).
+unsafe fn touches(lower: NonNull<FreeChunk>, upper: NonNull<FreeChunk>) -> bool {
+    // SAFETY: lower's header is readable (the caller's promise).
+    let lower_bytes = unsafe { (*lower.as_ptr()).header.size_bytes };
+    // SAFETY: upper's header is readable (the caller's promise).
+    let upper_flags = unsafe { (*upper.as_ptr()).header.flags };
+    lower.addr().get() + lower_bytes == upper.addr().get() && !upper_flags.starts_run()
+}
+
+/// Makes `lower` cover `upper` too, taking over `upper`'s link.
+///
+/// # Safety
+/// `lower` and `upper` are free chunks, `upper` starting where `lower` ends
+/// in the same run ([`touches`]).
+unsafe fn absorb(lower: NonNull<FreeChunk>, upper: NonNull<FreeChunk>) {
+    // SAFETY: upper is a free chunk (the caller's promise); read whole.
+    let FreeChunk { header, next } = unsafe { upper.read() };
+    // SAFETY: lower is a free chunk: its header and cell are the list's.
+    unsafe { (*lower.as_ptr()).header.size_bytes += header.size_bytes };
+    // SAFETY: as above.
+    unsafe { (*lower.as_ptr()).next = next };
+}
+// END SOLUTION
+// END LESSONS
+// END LESSONS

@@ -1,0 +1,115 @@
+// LESSONS 2
+//! The real page source: whole pages straight from the OS.
+// ELSE LESSONS 3..
+//! The real page source: whole pages straight from the OS (written in
+//! lesson 2).
+// END LESSONS
+
+use std::ptr::{self, NonNull};
+
+use heaplab_kit::PageSource;
+
+/// Pages from anonymous `mmap(2)`, given back with `munmap(2)`.
+#[derive(Debug)]
+pub struct MmapPages {
+    /// Bytes in one page, asked of the OS once.
+    page_bytes: usize,
+}
+
+impl MmapPages {
+    /// A page source that asks the OS for its page size once.
+    pub fn new() -> Self {
+        // BEGIN SOLUTION 2: ask the OS for its page size with sysconf(_SC_PAGESIZE)
+        // SAFETY: sysconf only reads a system constant.
+        let page_bytes = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        // POSIX allows -1 for "no limit"; a page size always exists on Linux.
+        let page_bytes = usize::try_from(page_bytes).expect("sysconf(_SC_PAGESIZE) failed");
+        MmapPages { page_bytes }
+        // END SOLUTION
+    }
+}
+
+impl Default for MmapPages {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PageSource for MmapPages {
+    fn page_size(&self) -> usize {
+        // BEGIN SOLUTION 2: the page size asked of the OS in new()
+        self.page_bytes
+        // END SOLUTION
+    }
+
+    fn map(&mut self, len: usize) -> Option<NonNull<u8>> {
+        // BEGIN SOLUTION 2: mmap len bytes of private anonymous memory; None when mmap returns MAP_FAILED
+        // MAP_PRIVATE | MAP_ANONYMOUS: memory of our own, backed by no file,
+        // zero-filled by the kernel; -1 and 0 are the fd and offset that
+        // anonymous mappings require.
+        // SAFETY: a new mapping at an address the kernel picks touches no
+        // existing memory.
+        let addr = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if addr == libc::MAP_FAILED {
+            // ENOMEM, or EINVAL for a zero length: the caller reports None.
+            return None;
+        }
+        NonNull::new(addr.cast())
+        // END SOLUTION
+    }
+
+    unsafe fn unmap(&mut self, ptr: NonNull<u8>, len: usize) {
+        // BEGIN SOLUTION 2: munmap the range; a failure means the caller broke the contract, so say so loudly
+        // SAFETY: the caller promises [ptr, ptr + len) is exactly one of our
+        // mappings and that nothing uses it any more.
+        let rc = unsafe { libc::munmap(ptr.as_ptr().cast(), len) };
+        assert_eq!(
+            rc, 0,
+            "munmap({ptr:p}, {len}) failed: that range was not mapped by this page source"
+        );
+        // END SOLUTION
+    }
+}
+// BEGIN SOLUTION
+
+/// The page source on its own, on real pages (these run under Miri too).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_size_is_a_power_of_two() {
+        let pages = MmapPages::new();
+        assert!(pages.page_size().is_power_of_two());
+        assert!(pages.page_size() >= 4096);
+    }
+
+    #[test]
+    fn map_gives_zeroed_page_aligned_memory() {
+        let mut pages = MmapPages::new();
+        let len = 2 * pages.page_size();
+        let run = pages.map(len).expect("two pages");
+        assert_eq!(run.addr().get() % pages.page_size(), 0);
+        // SAFETY: [run, run + len) is a fresh mapping of ours.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(run.as_ptr(), len) };
+        assert!(bytes.iter().all(|&b| b == 0));
+        bytes[len - 1] = 7;
+        // SAFETY: exactly the range map returned; `bytes` is not used again.
+        unsafe { pages.unmap(run, len) };
+    }
+
+    #[test]
+    fn zero_length_map_is_refused() {
+        assert_eq!(MmapPages::new().map(0), None);
+    }
+}
+// END SOLUTION
