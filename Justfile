@@ -69,11 +69,10 @@ miri lesson *args:
         echo "    rustup +nightly component add miri rust-src" >&2
         exit 2
     fi
-    # Generate (and check) the solution's harness project, then run it under Miri.
-    cargo grade {{lesson}} --solution --format json --output /dev/null
+    # Generate (and build) the solution's local harness project, then run it under Miri.
+    project="$(cargo grade local {{lesson}} --solution --project)"
     target="${CARGO_TARGET_DIR:-$(cargo metadata --no-deps --format-version=1 | sed 's/.*"target_directory":"\([^"]*\)".*/\1/')}"
-    project="$target/heaplab/{{lesson}}-solution"
     # The utilization tests replay whole traces: hours under Miri, and the
     # malloc/free they call are the ones every other test checks there.
     MIRIFLAGS="${MIRIFLAGS:--Zmiri-disable-isolation}" cargo +nightly miri run \
-        --manifest-path "$project/Cargo.toml" --target-dir "$target/heaplab/miri" -- --all --skip utilization {{args}}
+        --manifest-path "$project" --target-dir "$target/heaplab/miri" -- --all --skip utilization {{args}}

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 #[cfg(feature = "instructor")]
 use crate::{batch, package, stubs};
-use crate::{bench, course, grade, locate, Fatal, EXIT_CANNOT_GRADE};
+use crate::{bench, course, grade, local, locate, Fatal, EXIT_CANNOT_GRADE};
 
 #[derive(Parser)]
 #[command(
@@ -44,6 +44,8 @@ pub enum Command {
     Traces(bench::TracesArgs),
     /// Prints the folder of a lesson's crate inside a handed-in folder.
     Locate(locate::Args),
+    /// Runs a lesson's suite and crate in one process (a debugger, Miri); does not grade.
+    Local(local::Args),
     /// Regenerates solutions/ from reference/ and lessons/ from solutions/, by their markers.
     #[cfg(feature = "instructor")]
     Stubs(stubs::Args),
@@ -63,6 +65,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
         Some(Command::Bench(args)) => bench::run(args, manifest),
         Some(Command::Traces(args)) => bench::traces(args),
         Some(Command::Locate(args)) => locate::run(args, manifest),
+        Some(Command::Local(args)) => local::run(args, manifest),
         #[cfg(feature = "instructor")]
         Some(Command::Stubs(args)) => stubs::run(args, manifest),
         #[cfg(feature = "instructor")]
@@ -74,6 +77,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
 
 /// The `main` of `grade`: parse, run, and map every outcome to an exit code.
 pub fn main() -> ExitCode {
+    // No process of a student's may read this one's memory or descriptors
+    // (/proc/<pid>/mem, /proc/<pid>/fd), even one running as the same user.
+    // SAFETY: prctl sets a flag of this process.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0) };
     let cli = Cli::parse();
     // A panic is a bug of the grader; it still ends as "could not grade"
     // with one line, never as a lost result with a backtrace.

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod course;
 pub mod grade;
 pub mod list;
+pub mod local;
 pub mod locate;
 #[cfg(feature = "instructor")]
 pub mod package;

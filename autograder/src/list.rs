@@ -57,5 +57,24 @@ pub fn print(course: &Course, only: Option<&Lesson>) {
             );
         }
     }
+    // The layers this machine gives the student's processes, probed with
+    // this program standing in for theirs.
+    if let Ok(exe) = std::env::current_exe() {
+        let memory = course.manifest.defaults.memory_mib << 20;
+        let layers = crate::runner::confinement::probe(&exe, memory);
+        let _ = writeln!(
+            out,
+            "\n{DIM}student code runs confined: {}{DIM:#}",
+            crate::runner::confinement::line(&layers)
+        );
+        for layer in layers.iter().flat_map(|c| &c.layers) {
+            let state = if layer.on { "on " } else { "off" };
+            let _ = writeln!(
+                out,
+                "  {DIM}{state} {}: {}{DIM:#}",
+                layer.name, layer.detail
+            );
+        }
+    }
     let _ = out.flush();
 }

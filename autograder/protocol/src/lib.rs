@@ -10,6 +10,7 @@
 //! verdict.
 //!
 //! - [`channel`]: the socket both ends talk over, one message per packet;
+//! - [`confinement`]: the layers the student's processes run under;
 //! - [`messages`]: what goes over it ([`Down`] to the subject, [`Up`] back);
 //! - [`window`]: where the grader's pages live in both processes;
 //! - [`outcome`]: a test's result as the checker reports it to the grader;
@@ -18,6 +19,7 @@
 //! - `manifest` (feature `manifest`): the course manifest's schema.
 
 pub mod channel;
+pub mod confinement;
 pub mod ended;
 pub mod exit;
 #[cfg(feature = "manifest")]

@@ -48,6 +48,10 @@ pub enum Up {
     CaseEnded {
         status: i32,
     },
+    /// The zygote could not fork a case process (`errno` of fork).
+    CaseNotStarted {
+        errno: i32,
+    },
 }
 
 /// One thing to do with the student's code.

@@ -24,6 +24,7 @@
 mod cargo;
 mod checker;
 mod extras;
+pub mod local;
 mod paths;
 mod project;
 mod stage;
@@ -179,7 +180,7 @@ fn course_key(heaplab: &Path) -> String {
 
 /// `<target>/heaplab/target`: the one build folder of every course's
 /// generated projects (their dependencies are built once).
-fn build_dir(heaplab: &Path) -> PathBuf {
+pub(crate) fn build_dir(heaplab: &Path) -> PathBuf {
     heaplab.parent().unwrap_or(heaplab).join("target")
 }
 

@@ -14,7 +14,7 @@ use crate::course::{Course, Lesson};
 use crate::Fatal;
 
 /// The crate under test: its folder, package name, and how to show it.
-pub fn crate_under_test(
+pub(crate) fn crate_under_test(
     course: &Course,
     lesson: &Lesson,
     variant: &Variant,

@@ -62,6 +62,7 @@ impl<'c> Job<'c> {
             replay_base: self.replay_base.clone(),
             all_names: self.lesson.tests.iter().map(|t| t.name.clone()).collect(),
             elapsed: Default::default(),
+            confinement: None,
         }
     }
 
@@ -86,7 +87,11 @@ impl<'c> Job<'c> {
                     })
                     .collect();
             }
-            Build::Built(built) => graded.results = self.run_tests(&built, &graded, observer)?,
+            Build::Built(built) => {
+                let memory = self.course.manifest.defaults.memory_mib << 20;
+                graded.confinement = Some(runner::confinement::probe(&built.subject, memory));
+                graded.results = self.run_tests(&built, &graded, observer)?;
+            }
         }
         graded.elapsed = started.elapsed();
         Ok(graded)

@@ -43,6 +43,13 @@ impl Human {
             if tests == 1 { "" } else { "s" },
             graded.seed
         );
+        if let Some(confinement) = &graded.confinement {
+            let _ = writeln!(
+                self.out,
+                "{DIM}confined: {}{DIM:#}",
+                crate::runner::confinement::line(confinement)
+            );
+        }
     }
 
     pub fn compile_errors(&mut self, lesson_id: &str, errors: &str) {

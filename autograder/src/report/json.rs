@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::{failure_details, Graded};
+use heaplab_protocol::confinement::Confinement;
 use heaplab_protocol::Outcome;
 
 pub const SCHEMA: &str = "heaplab-grade/2";
@@ -22,6 +23,10 @@ struct Report<'a> {
     compiled: bool,
     compile_errors: Option<String>,
     elapsed_ms: u64,
+    /// The layers the student's processes ran under (null: not built).
+    confinement: Option<Confinement>,
+    /// Why the confinement could not be set up, if it could not.
+    confinement_error: Option<String>,
     tests: Vec<TestEntry<'a>>,
 }
 
@@ -76,6 +81,8 @@ pub fn render(graded: &Graded) -> String {
         compiled: graded.compile_errors.is_none(),
         compile_errors: graded.compile_errors.as_deref().map(strip),
         elapsed_ms: graded.elapsed.as_millis() as u64,
+        confinement: graded.confinement.clone().and_then(Result::ok),
+        confinement_error: graded.confinement.clone().and_then(Result::err),
         tests,
     };
     serde_json::to_string_pretty(&report).expect("reports always serialize") + "\n"

@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::build::Variant;
 use crate::course::Lesson;
 use crate::runner::TestResult;
+use heaplab_protocol::confinement::Confinement;
 use heaplab_protocol::Outcome;
 
 /// Everything known about one graded run.
@@ -29,6 +30,8 @@ pub struct Graded<'a> {
     /// All test names of the lesson, to decide when `--exact` is needed.
     pub all_names: Vec<String>,
     pub elapsed: Duration,
+    /// The confinement layers the tests ran under (none before a build).
+    pub confinement: Option<Result<Confinement, String>>,
 }
 
 impl Graded<'_> {

@@ -3,6 +3,7 @@
 //! in manifest order.
 
 pub mod child;
+pub mod confinement;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -42,6 +43,11 @@ impl TestResult<'_> {
         }
     }
 }
+
+/// User slots: a root grader runs each test's student code as a user of
+/// its own (`--slot`); tests running at once never share one.
+static SLOTS: AtomicUsize = AtomicUsize::new(0);
+const SLOT_COUNT: usize = 4096;
 
 /// Time the checker gets beyond the test's own limit: it stops shrinking at
 /// half the limit, and a stopped student process takes a moment to clean up.
@@ -159,6 +165,7 @@ fn checker(
     limits: &Limits,
     cpu: Option<usize>,
 ) -> Result<(CheckerReport, Duration), String> {
+    let slot = (SLOTS.fetch_add(1, Ordering::Relaxed) % SLOT_COUNT) as u32;
     // Each test starts in an empty folder of its own, so files one test (or
     // a student's program) leaves behind cannot change another's result.
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
@@ -181,6 +188,8 @@ fn checker(
         (limits.memory_bytes >> 20).to_string(),
         "--output-kib".into(),
         (limits.output_bytes >> 10).to_string(),
+        "--slot".into(),
+        slot.to_string(),
     ];
     for (name, path) in &built.artifacts {
         args.push("--artifact".into());
@@ -191,8 +200,13 @@ fn checker(
         output_bytes: limits.output_bytes * 4 + (1 << 20),
         cpu,
     };
-    let run = child::run(&built.checker, &args, &run_limits, scratch.path())
-        .map_err(|e| format!("cannot start the test's checker: {e}"))?;
+    let run = child::run(&built.checker, &args, &run_limits, scratch.path());
+    // A checker killed on time leaves its student processes to the grader:
+    // a root grader kills every process of the test's user.
+    if let Some(user) = heaplab_sandbox::user_for(slot) {
+        heaplab_sandbox::sweep::kill_user(user.uid);
+    }
+    let run = run.map_err(|e| format!("cannot start the test's checker: {e}"))?;
     match run.exit {
         Exit::TimedOut(_) => {
             let report = CheckerReport {

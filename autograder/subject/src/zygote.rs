@@ -51,7 +51,8 @@ fn start_case(serve: &Serve) {
         case::run(serve);
     }
     if pid < 0 {
-        link::send(&Up::CaseEnded { status: -1 });
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        link::send(&Up::CaseNotStarted { errno });
         return;
     }
     let mut status = 0;

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! checker --list LESSON
-//! checker --lesson LESSON --run NAME --subject EXE --scratch DIR [--seed N]
+//! checker --lesson LESSON --run NAME --subject EXE --scratch DIR [--seed N] [--slot N]
 //!         [--op-timeout SECS] [--time-limit SECS] [--memory-mib N] [--output-kib N]
 //!         [--artifact NAME=PATH]...
 //! ```
@@ -64,6 +64,13 @@ fn run(lessons: Lessons<'_>, args: &[String]) -> Result<ExitCode, String> {
     // the student's processes may write to.
     std::env::set_var("TMPDIR", &config.scratch);
     protect_self();
+    let spec = config.spec();
+    heaplab_sandbox::give_scratch(&spec).map_err(|e| {
+        format!(
+            "cannot give {} to the student's user: {e}",
+            spec.scratch.display()
+        )
+    })?;
     let window = window::install(config.memory_bytes as usize)
         .map_err(|e| format!("cannot set up the heap's pages: {e}"))?;
     config.window_file = window.file();
@@ -72,8 +79,16 @@ fn run(lessons: Lessons<'_>, args: &[String]) -> Result<ExitCode, String> {
         // Shrinking may take half the test's time; the rest is for the cases.
         cases::limit_shrinking((secs * 500.0) as u32);
     }
+    // Probe the confinement now: a test that cannot be confined does not run.
+    heaplab_sandbox::allowed(&spec)?;
+    let watchdog = heaplab_sandbox::Watchdog::start(
+        config.memory_bytes,
+        config.scratch.clone(),
+        heaplab_sandbox::FILE_BYTES,
+    );
     remote::install(config);
     let outcome = run_one(test, seed);
+    drop(watchdog);
     let (stdout, stderr) = remote::shut_down();
     remote::reap_orphans();
     report(CheckerReport {
@@ -122,6 +137,12 @@ fn config<'a>(
         output_bytes: (number("--output-kib", 64.0)? * 1024.0) as usize,
         window_file: -1,
         artifacts,
+        slot: match value("--slot") {
+            None => 0,
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("--slot needs a number, not {v:?}"))?,
+        },
     })
 }
 

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 
 use super::text::{compare_elements, decode, describe, encode, indent};
-use super::{runner, temp_dir, ARRAY_FILE, PROGRAM_TIMEOUT, SQUARES};
+use super::{hand_over, runner, temp_dir, ARRAY_FILE, PROGRAM_TIMEOUT, SQUARES};
 use crate::harness::{self, Ctx};
 
 /// `save-array` leaves a file of exactly ten 4-byte elements.
@@ -62,8 +62,10 @@ pub fn print_array_prints_each_element(ctx: &Ctx) -> Result<(), Failure> {
         .current();
     for values in [SQUARES.to_vec(), others] {
         let dir = temp_dir()?;
-        fs::write(dir.path().join(ARRAY_FILE), encode(&values))
+        let file = dir.path().join(ARRAY_FILE);
+        fs::write(&file, encode(&values))
             .map_err(|e| format!("could not write ./array.mem for print-array: {e}"))?;
+        hand_over(&file)?;
         let output = run_program("print-array", &[], dir.path())?;
         expect_success("print-array", &output)?;
         let expected: String = values

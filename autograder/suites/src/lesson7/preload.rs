@@ -55,7 +55,7 @@ pub fn stats_at_exit() -> Result<(), Failure> {
     let ls = find_program("ls")
         .ok_or_else(|| Failure::text("ls is not installed: this test needs it (coreutils)"))?;
     let run = |stats: bool| -> Result<outside::Ran, Failure> {
-        let mut c: Command = outside::command(&ls);
+        let mut c: Command = outside::command(&ls)?;
         c.arg("/").env("LD_PRELOAD", &lib);
         if stats {
             c.env("HEAPLAB_STATS", "1");
@@ -100,7 +100,7 @@ pub fn stats_at_exit() -> Result<(), Failure> {
 /// built by the grader: judged by its exit status and last line.
 pub fn global_allocator_program() -> Result<(), Failure> {
     let program = artifact("global-alloc")?;
-    let ran = outside::run(outside::command(&program), Duration::from_secs(60))?;
+    let ran = outside::run(outside::command(&program)?, Duration::from_secs(60))?;
     notice_todo(&ran.stderr);
     let stdout = String::from_utf8_lossy(&ran.stdout);
     if !ran.status.success() || !stdout.lines().any(|l| l.starts_with("all checks passed")) {

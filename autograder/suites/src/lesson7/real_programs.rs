@@ -4,11 +4,11 @@
 
 use std::fs;
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use heaplab_protocol::Failure;
 
-use super::preload::split_stats;
 use crate::outside::{self, artifact, find_program, notice_todo, tail, Ran};
 
 /// One real program: its name, arguments and an input file it needs.
@@ -97,7 +97,7 @@ struct Tally {
 /// statistics count allocations), within a time limit.
 pub fn real_programs() -> Result<(), Failure> {
     let lib = artifact("library")?;
-    let work = tempfile::tempdir().map_err(|e| format!("no temporary folder: {e}"))?;
+    let work = outside::student_dir()?;
     let dir = work.path();
     let words = dir.join("words.txt");
     write_words(&words, 200_000)
@@ -144,18 +144,18 @@ fn run_case(case: &Case, lib: &Path, dir: &Path, tally: &mut Tally) {
         tally.skipped.push(why);
         return;
     };
-    let command = |preload: bool| {
-        let mut c = outside::command(&program);
+    let command = |preload: bool| -> Result<Command, String> {
+        let mut c = outside::command(&program)?;
         if case.shell {
             c.arg("-c");
         }
         c.args(&case.args).current_dir(dir).env("LC_ALL", "C");
         if preload {
-            c.env("LD_PRELOAD", lib).env("HEAPLAB_STATS", "1");
+            c.env("LD_PRELOAD", lib);
         }
-        c
+        Ok(c)
     };
-    let system = match outside::run(command(false), Duration::from_secs(120)) {
+    let system = match command(false).and_then(|c| outside::run(c, Duration::from_secs(120))) {
         Ok(r) => r,
         Err(e) => {
             let why = format!(
@@ -167,11 +167,13 @@ fn run_case(case: &Case, lib: &Path, dir: &Path, tally: &mut Tally) {
         }
     };
     let limit = Duration::from_secs(20).max(system.elapsed * 20);
-    match outside::run(command(true), limit) {
+    match command(true).and_then(|c| outside::run_watched(c, limit)) {
         Ok(theirs) => {
             tally.ran.push(case.title);
-            notice_todo(&theirs.stderr);
-            if let Some(why) = compare(case, &system, &theirs) {
+            notice_todo(&theirs.ran.stderr);
+            let why = compare(case, &system, &theirs.ran)
+                .or_else(|| not_used(case, lib, theirs.maps_at_exit.as_deref()));
+            if let Some(why) = why {
                 tally.failures.push(why);
             }
         }
@@ -181,14 +183,13 @@ fn run_case(case: &Case, lib: &Path, dir: &Path, tally: &mut Tally) {
 
 /// What differs between the system allocator's run and the library's.
 fn compare(case: &Case, system: &Ran, theirs: &Ran) -> Option<String> {
-    let (allocated, stderr) = split_stats(&theirs.stderr);
     if theirs.status.code() != system.status.code() {
         return Some(format!(
             "{}: exit status {:?} with the library, {:?} with the system allocator; its stderr:\n{}",
             case.title,
             theirs.status,
             system.status,
-            tail(&stderr)
+            tail(&theirs.stderr)
         ));
     }
     if theirs.stdout != system.stdout {
@@ -205,19 +206,33 @@ fn compare(case: &Case, system: &Ran, theirs: &Ran) -> Option<String> {
             system.stdout.len()
         ));
     }
-    match allocated {
-        None => Some(format!(
-            "{}: with HEAPLAB_STATS=1 the library printed no statistics at exit: was it loaded \
-             at all?",
-            case.title
-        )),
-        Some(0) if case.allocates => Some(format!(
-            "{}: the library's statistics count no allocation, but this program allocates: its \
-             malloc was not the one called (is it exported under the name malloc?)",
-            case.title
-        )),
-        _ => None,
+    None
+}
+
+/// Why the program did not use the library, from its memory map at exit
+/// (the kernel's word): the library was not mapped, or the C library's own
+/// malloc grew the program's `[heap]` (it gets its memory with brk; a
+/// malloc of the lesson's maps pages instead).
+fn not_used(case: &Case, lib: &Path, maps: Option<&str>) -> Option<String> {
+    let maps = maps?;
+    let lib = lib.canonicalize().unwrap_or_else(|_| lib.to_path_buf());
+    if !maps.lines().any(|l| l.ends_with(&*lib.to_string_lossy())) {
+        return Some(format!(
+            "{}: the library was not loaded: the program's memory map at exit has no {} \
+             (does it load with LD_PRELOAD by hand?)",
+            case.title,
+            lib.display()
+        ));
     }
+    if case.allocates && maps.lines().any(|l| l.ends_with("[heap]")) {
+        return Some(format!(
+            "{}: the library was loaded but the C library's malloc was used: the program's \
+             [heap] grew, which only brk-based malloc does (are malloc, free, calloc and \
+             realloc exported under their C names?)",
+            case.title
+        ));
+    }
+    None
 }
 
 /// `n` lines of two pseudo-random words each: sorting them takes work.

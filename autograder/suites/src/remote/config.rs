@@ -24,4 +24,19 @@ pub struct Config {
     pub window_file: RawFd,
     /// What the grader built before the tests (lesson 7's library), by name.
     pub artifacts: BTreeMap<String, PathBuf>,
+    /// The grader's worker that runs the test: a root grader runs the
+    /// student's code as a user of its own per slot.
+    pub slot: u32,
+}
+
+impl Config {
+    /// What the confinement needs to know of this test.
+    pub fn spec(&self) -> heaplab_sandbox::Spec {
+        heaplab_sandbox::Spec {
+            subject: self.subject.clone(),
+            scratch: self.scratch.clone(),
+            memory_bytes: self.memory_bytes,
+            slot: self.slot,
+        }
+    }
 }

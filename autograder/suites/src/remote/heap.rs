@@ -50,51 +50,9 @@ impl StudentStopped {
 
 fn indent(text: &str) -> String {
     text.lines()
-        .map(|l| format!("  | {}", without_thread_id(l)))
+        .map(|l| format!("  | {}", super::output::without_thread_id(l)))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// `thread 'main' (2560) has overflowed` without the `(2560)`: the id
-/// differs from run to run, and the same submission gets the same report.
-fn without_thread_id(line: &str) -> String {
-    let Some(start) = line.find("thread '") else {
-        return line.to_string();
-    };
-    let name_end = match line[start + 8..].find('\'') {
-        Some(i) => start + 8 + i + 1,
-        None => return line.to_string(),
-    };
-    let rest = &line[name_end..];
-    let id = rest
-        .strip_prefix(" (")
-        .and_then(|r| r.find(')').map(|i| &r[..i]))
-        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
-    match id {
-        Some(id) => format!("{}{}", &line[..name_end], &rest[id.len() + 3..]),
-        None => line.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_thread_id;
-
-    #[test]
-    fn thread_ids_are_left_out() {
-        assert_eq!(
-            without_thread_id("thread 'main' (2560) has overflowed its stack"),
-            "thread 'main' has overflowed its stack"
-        );
-        assert_eq!(
-            without_thread_id("thread 'main' panicked"),
-            "thread 'main' panicked"
-        );
-        assert_eq!(
-            without_thread_id("no thread here (12)"),
-            "no thread here (12)"
-        );
-    }
 }
 
 /// A heap that lives in the student's process, over the checker's pages.

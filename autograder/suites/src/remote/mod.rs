@@ -32,7 +32,7 @@ pub use arrays::{arrays, RemoteArrays};
 pub use config::Config;
 pub use heap::{RemoteHeap, StudentStopped};
 pub use own_pages::{own_pages, RemotePages};
-pub use sandbox::{confine, reap_orphans, run_program};
+pub use sandbox::{confine, hand_over, reap_orphans, run_program};
 pub use shared::{shared, RemoteShared};
 pub use subject::{Stop, Subject};
 

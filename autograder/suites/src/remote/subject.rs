@@ -126,6 +126,7 @@ impl Subject {
                 self.case_pid = (procfs::parent(pid).ok() == Some(self.child.id())).then_some(pid);
                 Ok(())
             }
+            Up::CaseNotStarted { errno } => Err(self.no_case(errno)),
             other => Err(self.garbage(format!("{other:?} instead of a new case"))),
         }
     }
@@ -136,7 +137,9 @@ impl Subject {
             return Ok(());
         }
         self.send(Request::EndCase)?;
-        match self.recv(Instant::now() + self.op_limit)? {
+        let ended = self.recv(Instant::now() + self.op_limit)?;
+        self.clear_strays();
+        match ended {
             Up::CaseEnded { status: 0 } => {
                 self.in_case = false;
                 Ok(())
@@ -210,11 +213,12 @@ impl Subject {
     /// The case process ended with `status`.
     fn ended(&mut self, status: i32) -> Stop {
         self.in_case = false;
+        self.clear_strays();
         // Let the drain catch up with the process's last words.
         thread::sleep(Duration::from_millis(5));
         let stderr = self.stderr_tail(self.case_mark);
         Stop {
-            stopped: Stopped::from_wait_status(status, &stderr),
+            stopped: stopped(status, &stderr),
             stderr,
         }
     }
@@ -241,7 +245,31 @@ impl Subject {
             s.into_raw()
         });
         Stop {
-            stopped: Stopped::from_wait_status(status.unwrap_or(-1), &stderr),
+            stopped: stopped(status.unwrap_or(-1), &stderr),
+            stderr,
+        }
+    }
+
+    /// Kills what the case left running (its orphans come back to the
+    /// checker): the next case starts with only the zygote.
+    fn clear_strays(&self) {
+        heaplab_sandbox::sweep::kill_children_but(&[self.child.id() as libc::pid_t]);
+    }
+
+    /// The zygote could not fork the case's process: the student's code
+    /// has used up its processes (or its memory).
+    fn no_case(&mut self, errno: i32) -> Stop {
+        self.in_case = false;
+        let stderr = self.stderr_tail(self.case_mark);
+        Stop {
+            stopped: Stopped::Crashed {
+                signal: "no process".into(),
+                cause: Some(format!(
+                    "a new process for the case could not be started ({}): the student's \
+                     processes are at their limit; does the code start processes that never end?",
+                    std::io::Error::from_raw_os_error(errno)
+                )),
+            },
             stderr,
         }
     }
@@ -313,4 +341,14 @@ fn drain<R: Read + Send + 'static>(stream: Option<R>, keep: usize) -> Arc<Mutex<
         });
     }
     tail
+}
+
+/// How a process with wait status `status` ended; when the watchdog killed
+/// it, the watchdog's reason is the cause.
+fn stopped(status: i32, stderr: &str) -> Stopped {
+    let mut stopped = Stopped::from_wait_status(status, stderr);
+    if let (Stopped::Crashed { cause, .. }, Some(why)) = (&mut stopped, sandbox::watchdog_fired()) {
+        *cause = Some(why);
+    }
+    stopped
 }

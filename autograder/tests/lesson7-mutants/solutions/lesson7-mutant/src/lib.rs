@@ -10,6 +10,9 @@
 //! - `realloc-no-copy`: `realloc` moves every block without copying it;
 //! - `no-atfork`: the Rust allocator `Malloc` uses a heap with no fork
 //!   handlers;
+//! - `forwards-to-libc`: the C functions hand everything to the C library's
+//!   own malloc (`__libc_malloc`…): programs run the same, the library is
+//!   loaded, but its heap is never used;
 //! - anything else, or no file: the reference behaviour.
 #![forbid(unsafe_op_in_unsafe_fn)]
 
@@ -29,6 +32,7 @@ enum Mutant {
     NoStats,
     ReallocNoCopy,
     NoAtfork,
+    ForwardsToLibc,
 }
 
 /// The planted bug, read once (no allocation: this runs inside malloc).
@@ -44,19 +48,21 @@ fn mutant() -> Mutant {
         b"no-stats" => Mutant::NoStats,
         b"realloc-no-copy" => Mutant::ReallocNoCopy,
         b"no-atfork" => Mutant::NoAtfork,
+        b"forwards-to-libc" => Mutant::ForwardsToLibc,
         _ => Mutant::None,
     };
     MODE.store(m as u8, Ordering::Relaxed);
     m
 }
 
-const ALL: [Mutant; 6] = [
+const ALL: [Mutant; 7] = [
     Mutant::None,
     Mutant::Einval,
     Mutant::CallocWraps,
     Mutant::NoStats,
     Mutant::ReallocNoCopy,
     Mutant::NoAtfork,
+    Mutant::ForwardsToLibc,
 ];
 
 /// The first line of the file `HEAPLAB_MUTANT_FILE` named when the crate
@@ -148,6 +154,19 @@ mod preload {
 
     use super::{mutant, Mutant};
 
+    extern "C" {
+        fn __libc_malloc(size: usize) -> *mut c_void;
+        fn __libc_free(ptr: *mut c_void);
+        fn __libc_calloc(n: usize, size: usize) -> *mut c_void;
+        fn __libc_realloc(ptr: *mut c_void, size: usize) -> *mut c_void;
+        fn __libc_memalign(align: usize, size: usize) -> *mut c_void;
+    }
+
+    /// The `forwards-to-libc` bug: the C library's malloc does the work.
+    fn forwards() -> bool {
+        mutant() == Mutant::ForwardsToLibc
+    }
+
     fn enomem(p: *mut u8) -> *mut c_void {
         if p.is_null() {
             // SAFETY: this thread's errno.
@@ -158,6 +177,10 @@ mod preload {
 
     #[no_mangle]
     pub extern "C" fn malloc(size: usize) -> *mut c_void {
+        if forwards() {
+            // SAFETY: the C library's own malloc.
+            return unsafe { __libc_malloc(size) };
+        }
         enomem(global::malloc(size))
     }
 
@@ -165,12 +188,20 @@ mod preload {
     /// As C's free.
     #[no_mangle]
     pub unsafe extern "C" fn free(ptr: *mut c_void) {
+        if forwards() {
+            // SAFETY: the caller's promise; the block is the C library's.
+            return unsafe { __libc_free(ptr) };
+        }
         // SAFETY: the caller's promise.
         unsafe { global::free(ptr.cast()) }
     }
 
     #[no_mangle]
     pub extern "C" fn calloc(n: usize, size: usize) -> *mut c_void {
+        if forwards() {
+            // SAFETY: the C library's own calloc.
+            return unsafe { __libc_calloc(n, size) };
+        }
         if mutant() == Mutant::CallocWraps {
             return enomem(global::malloc(n.wrapping_mul(size)));
         }
@@ -181,6 +212,10 @@ mod preload {
     /// As C's realloc.
     #[no_mangle]
     pub unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+        if forwards() {
+            // SAFETY: the caller's promise; the block is the C library's.
+            return unsafe { __libc_realloc(ptr, size) };
+        }
         if mutant() == Mutant::ReallocNoCopy && !ptr.is_null() && size != 0 {
             let new = global::malloc(size);
             if !new.is_null() {
@@ -209,7 +244,12 @@ mod preload {
         if !valid && mutant() != Mutant::Einval {
             return libc::EINVAL;
         }
-        let p = global::malloc_aligned(align.max(1).next_power_of_two(), size);
+        let p = if forwards() {
+            // SAFETY: the C library's own memalign.
+            unsafe { __libc_memalign(align, size) }.cast()
+        } else {
+            global::malloc_aligned(align.max(1).next_power_of_two(), size)
+        };
         if p.is_null() {
             return libc::ENOMEM;
         }
@@ -225,6 +265,10 @@ mod preload {
             unsafe { *libc::__errno_location() = libc::EINVAL };
             return std::ptr::null_mut();
         }
+        if forwards() {
+            // SAFETY: the C library's own memalign.
+            return unsafe { __libc_memalign(align, size) };
+        }
         enomem(global::malloc_aligned(align, size))
     }
 
@@ -237,6 +281,9 @@ mod preload {
     /// As glibc's malloc_usable_size.
     #[no_mangle]
     pub unsafe extern "C" fn malloc_usable_size(ptr: *mut c_void) -> usize {
+        if forwards() {
+            return 0;
+        }
         // SAFETY: the caller's promise.
         unsafe { global::usable_size(ptr.cast()) }
     }

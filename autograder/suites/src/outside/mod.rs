@@ -13,6 +13,10 @@ use heaplab_protocol::Failure;
 
 use crate::harness::note_todo;
 
+mod watched;
+
+pub use watched::{run_watched, Watched};
+
 /// How a program ran.
 pub struct Ran {
     pub status: ExitStatus,
@@ -36,6 +40,18 @@ pub fn artifact(name: &str) -> Result<PathBuf, Failure> {
     })
 }
 
+/// A fresh folder in the test's scratch folder that the student's
+/// processes may write to (given to their user when they run as one of
+/// their own); removed when dropped.
+pub fn student_dir() -> Result<tempfile::TempDir, Failure> {
+    let dir = tempfile::tempdir().map_err(|e| format!("no temporary folder: {e}"))?;
+    if let Some(config) = crate::remote::config() {
+        crate::remote::hand_over(dir.path(), &config)
+            .map_err(|e| format!("cannot hand {} over: {e}", dir.path().display()))?;
+    }
+    Ok(dir)
+}
+
 /// `name` on the PATH, preferring the system's own copy in /usr/bin (a
 /// version manager's shim would run a shell script first).
 pub fn find_program(name: &str) -> Option<PathBuf> {
@@ -53,12 +69,12 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
 
 /// A command for `program`, confined as the student's processes are when
 /// the checker runs the test; the caller adds arguments and environment.
-pub fn command(program: &Path) -> Command {
+pub fn command(program: &Path) -> Result<Command, String> {
     let mut command = Command::new(program);
     if let Some(config) = crate::remote::config() {
-        crate::remote::confine(&mut command, &config, None);
+        crate::remote::confine(&mut command, &config, None)?;
     }
-    command
+    Ok(command)
 }
 
 /// Runs `command` with a time limit; kills it (and reports `Err`) on timeout.
