@@ -112,8 +112,11 @@ pub fn describe(w: &Walk) -> String {
 }
 
 /// Where the walks start: the chunk freed last, then the list's chunks as
-/// the heap reported them before the step (its first chunk first).
-fn heads<H: Heap>(heap: &H, model: &Model) -> Vec<usize> {
+/// the heap reported them before the step (its first chunk first), then
+/// the first chunk of each run that no live block holds (a run's first
+/// chunk is free before anything is handed out of it: a hang in the very
+/// first malloc still gets a walk).
+fn heads<H: Heap>(heap: &H, model: &Model, log: &PageLog) -> Vec<usize> {
     let mut heads: Vec<usize> = model
         .freed
         .last()
@@ -121,7 +124,16 @@ fn heads<H: Heap>(heap: &H, model: &Model) -> Vec<usize> {
         .into_iter()
         .collect();
     heads.extend(heap.free_blocks().iter().map(|b| b.addr));
-    heads.dedup();
+    let mut runs = log.mappings();
+    runs.sort_by_key(|m| m.addr);
+    heads.extend(runs.iter().map(|m| m.addr).filter(|&a| {
+        !model
+            .live
+            .iter()
+            .any(|b| b.addr.saturating_sub(HEADER) == a)
+    }));
+    let mut seen = std::collections::HashSet::new();
+    heads.retain(|h| seen.insert(*h));
     heads
 }
 
@@ -134,11 +146,14 @@ pub fn post_mortem<H: Heap>(
     log: &PageLog,
     pic: &mut Picture,
 ) -> Option<String> {
-    let starts = heads(heap, model);
+    let starts = heads(heap, model, log);
     let walks: Vec<(usize, Walk)> = starts.iter().map(|&h| (h, walk(log, h))).collect();
+    // A cycle is the most telling; then a link out of the pages; then the
+    // walk from the first start.
     let (head, chosen) = walks
         .iter()
-        .find(|(_, w)| w.end != End::Null)
+        .find(|(_, w)| matches!(w.end, End::Cycle { .. }))
+        .or_else(|| walks.iter().find(|(_, w)| w.end != End::Null))
         .or_else(|| walks.first())?;
     paint(chosen, log, pic);
     Some(format!(
