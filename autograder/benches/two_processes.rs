@@ -58,8 +58,9 @@ fn round_trips(cpus: [usize; 2]) -> f64 {
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         pin(cpus[1]);
+        drop(ours);
         while let Ok(n) = theirs.recv::<u64>(None) {
-            if theirs.send(&n).is_err() {
+            if n == u64::MAX || theirs.send(&n).is_err() {
                 break;
             }
         }
@@ -75,7 +76,7 @@ fn round_trips(cpus: [usize; 2]) -> f64 {
         assert_eq!(back, i);
     }
     let elapsed = start.elapsed();
-    drop(ours);
+    ours.send(&u64::MAX).expect("send the end");
     // SAFETY: waits for our own child.
     unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
     f64::from(ROUND_TRIPS) / elapsed.as_secs_f64()
