@@ -235,10 +235,11 @@ fn without_the_confinement_the_attacks_get_through() {
     let _ = std::fs::remove_file("/tmp/heaplab-attack-ports");
     // Forging: the grader is killed after printing the fake report.
     let run = grade_attack("forge", Some(ONE_TEST), &out.path().join("f.json"), &off);
+    let report = std::fs::read_to_string(out.path().join("f.json")).unwrap_or_default();
     assert_ne!(
         run.code, 1,
-        "without confinement the forger kills the grader:\n{}",
-        run.stdout
+        "without confinement the forger kills the grader:\n{}\n{}\n{report}",
+        run.stdout, run.stderr
     );
     assert!(run.stdout.contains("\"passed\""), "{}", run.stdout);
 }
