@@ -8,9 +8,9 @@
 //!   built beforehand: what Inkfish and Autolab pay for every submission;
 //!   wall time, CPU time and the home's size afterwards;
 //! - **prebuilt**: then, in the same tree, the grader run again on the
-//!   solution (its files rewritten, so the crate rebuilds): what a
-//!   submission costs where the image holds the build (Gradescope after
-//!   setup.sh, PrairieLearn's image, a cached GitHub Classroom run).
+//!   solution changed by a line (so its crate and the subject rebuild):
+//!   what a submission costs where the image holds the build (Gradescope
+//!   after setup.sh, PrairieLearn's image, a cached GitHub Classroom run).
 //!
 //! The machine is shared: CPU time is the steadier figure.
 
@@ -116,9 +116,13 @@ fn main() {
             .to_string();
         let used = du(&home);
 
-        // The tree is built now: grade a rewritten copy of the solution.
+        // The tree is built now: grade the solution changed by one line,
+        // as a new submission is, so its crate and the subject rebuild.
         let again = tmp.path().join(format!("{}-again", lesson.id));
         solution(&lesson.dir, &again);
+        let lib = again.join("src/lib.rs");
+        let text = fs::read_to_string(&lib).unwrap();
+        fs::write(&lib, text + "\n// a new submission\n").unwrap();
         let mut prebuilt = Command::new("unshare");
         prebuilt
             .args(["-n", "taskset", "-c", "0"])

@@ -350,8 +350,33 @@ fn starter_and_template_hold_no_solution_or_hidden_test() {
                 "{file} missing from the {kind}:\n{listing}"
             );
         }
-        let manifest =
-            fs::read_to_string(into.join(format!("heaplab-{}/course.toml", lesson.id))).unwrap();
+        let top = into.join(format!("heaplab-{}", lesson.id));
+        let manifest = fs::read_to_string(top.join("course.toml")).unwrap();
         assert!(!manifest.contains(&p.hidden), "hidden test in the {kind}");
+        dev_container(&top.join(".devcontainer"));
     }
+}
+
+/// The dev container builds from its Dockerfile, with the tools the README
+/// promises, and lets debuggers trace.
+fn dev_container(dir: &Path) {
+    let text = fs::read_to_string(dir.join("devcontainer.json")).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let dockerfile = config["build"]["dockerfile"].as_str().unwrap();
+    let image = fs::read_to_string(dir.join(dockerfile)).unwrap();
+    for tool in ["gdb", "valgrind", "cargo install just", "miri"] {
+        assert!(
+            image.contains(tool),
+            "{tool} missing from the dev container:\n{image}"
+        );
+    }
+    assert!(
+        image.starts_with("#") && image.contains("\nFROM "),
+        "{image}"
+    );
+    assert_eq!(
+        config["capAdd"],
+        serde_json::json!(["SYS_PTRACE"]),
+        "{config}"
+    );
 }
