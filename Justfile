@@ -32,7 +32,7 @@ stubs *args:
     cargo run -q -p heaplab-autograder --bin grade -- stubs {{args}}
 
 # Write a lesson's bundles to dist/<lesson>/: starter, Inkfish, Gradescope,
-# Autolab (`just package lesson1`, `just package all`).
+# Autolab, PrairieLearn, GitHub Classroom (`just package lesson1`, `just package all`).
 package lesson *args:
     cargo run -q -p heaplab-autograder --bin grade -- package {{lesson}} {{args}}
 
@@ -44,6 +44,12 @@ batch dir *args:
 # How long `cargo grade lesson1 --solution` takes, unchanged and after touching a file.
 bench:
     cargo bench -p heaplab-autograder --bench grade_time
+
+# Each lesson's Inkfish bundle graded cold on one core, then with its build kept
+# (docs/instructors.md, "Time limits"): `just bench-bundles`, or
+# `HEAPLAB_BENCH_LESSONS=lesson7 just bench-bundles`.
+bench-bundles:
+    cargo bench -p heaplab-autograder --bench bundle_time
 
 # The lesson 4-6 reference heaps against the system allocator on traces/ (docs/performance.md).
 bench-traces *args:

@@ -49,7 +49,7 @@ pub enum Command {
     /// Regenerates solutions/ from reference/ and lessons/ from solutions/, by their markers.
     #[cfg(feature = "instructor")]
     Stubs(stubs::Args),
-    /// Writes a lesson's bundles to dist/: starter, Inkfish, Gradescope, Autolab.
+    /// Writes a lesson's bundles to dist/: starter, Inkfish, Gradescope, Autolab, PrairieLearn, GitHub Classroom.
     #[cfg(feature = "instructor")]
     Package(package::Args),
     /// Grades every submission in a folder: a CSV gradebook and a report each.

@@ -6,6 +6,10 @@
 //! Subcommands live in their own module with `pub struct Args` (clap::Args)
 //! and `pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal>`;
 //! adding one is a variant in [`cli::Command`] and an arm in its dispatch.
+//!
+//! The library is Linux's alone: on another system it is empty, and `grade`
+//! only says that it needs Linux (see `src/main.rs`).
+#![cfg(target_os = "linux")]
 
 #[cfg(feature = "instructor")]
 pub mod batch;

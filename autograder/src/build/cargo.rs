@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use serde::Deserialize;
 
 use super::BuildOptions;
+use crate::course::Course;
 use crate::Fatal;
 
 /// The cargo to run: the one running `grade` (`$CARGO`), else `cargo`.
@@ -90,16 +91,23 @@ fn package_dir(id: &str) -> PathBuf {
 }
 
 /// Runs `cargo build` with `args` (a manifest path among them) into
-/// `target`, from `cwd`.
+/// `target`, from `cwd`, with the course's cargo settings (a bundle's
+/// vendored crates), which cargo would not find from `cwd` when the
+/// target folder is outside the course.
 pub fn build(
     args: &[&str],
     target: &Path,
     cwd: &Path,
+    course: &Course,
     opts: &BuildOptions,
 ) -> Result<CargoRun, Fatal> {
     let mut cmd = Command::new(cargo());
-    cmd.arg("build")
-        .arg("--quiet")
+    cmd.arg("build");
+    let config = course.root.join(".cargo/config.toml");
+    if config.is_file() {
+        cmd.arg("--config").arg(config);
+    }
+    cmd.arg("--quiet")
         .arg(if opts.color {
             "--message-format=json-diagnostic-rendered-ansi"
         } else {

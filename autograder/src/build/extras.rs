@@ -121,7 +121,7 @@ fn library(ctx: &Ctx, extra: &Build, subject: &Path) -> Result<Result<PathBuf, S
     if !features.is_empty() {
         args.extend(["--features", &features]);
     }
-    let run = cargo::build(&args, ctx.release, &cwd, ctx.opts)?;
+    let run = cargo::build(&args, ctx.release, &cwd, ctx.course, ctx.opts)?;
     let target = package.replace('-', "_");
     let file = run.file(&target, |f| f.extension().is_some_and(|e| e == "so"));
     ctx.result(&run, subject, file, &format!("{package} as a C library"))
@@ -162,6 +162,7 @@ fn program(ctx: &Ctx, extra: &Build, heaplab: &Path) -> Result<Result<PathBuf, S
         &["--release", "--manifest-path", &manifest_path],
         ctx.release,
         &dir,
+        ctx.course,
         ctx.opts,
     )?;
     let file = run.file(&name, |f| f.file_name().is_some_and(|n| *n == *name));

@@ -103,6 +103,7 @@ pub fn build(
         &["--manifest-path", &manifest_path],
         &build_dir(heaplab),
         &project,
+        course,
         opts,
     )?;
     if run.success {

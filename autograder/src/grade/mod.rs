@@ -51,7 +51,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
-    /// Write the tap, gradescope or json report to FILE instead of stdout.
+    /// Write the report (any format but human) to FILE instead of stdout:
+    /// the file appears, whole, only once the grade is done.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -85,6 +86,8 @@ pub enum Format {
     Json,
     /// Autolab: a summary, then the last line `{"scores": {TEST: points, ...}}`.
     Autolab,
+    /// PrairieLearn's results.json for an external grader.
+    Prairielearn,
 }
 
 /// `grade list [LESSON]` and `grade --list [LESSON]`.
@@ -101,7 +104,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
     }
     if args.output.is_some() && args.format == Format::Human {
         return Err(Fatal::new(
-            "--output is for --format tap, gradescope or json; the human report goes to the terminal",
+            "--output is for the machine formats (tap, gradescope, prairielearn, autolab, json); the human report goes to the terminal",
         ));
     }
     let course = Course::locate(manifest)?;
@@ -250,6 +253,7 @@ fn write_report(args: &Args, graded: &Graded) -> Result<(), Fatal> {
         Format::Gradescope => report::gradescope::render(graded),
         Format::Json => report::json::render(graded),
         Format::Autolab => report::autolab::render(graded),
+        Format::Prairielearn => report::prairielearn::render(graded),
     };
     let Some(path) = &args.output else {
         let mut out = std::io::stdout().lock();
@@ -258,18 +262,47 @@ fn write_report(args: &Args, graded: &Graded) -> Result<(), Fatal> {
             .and_then(|()| out.flush())
             .map_err(|e| Fatal::new(format!("cannot write the report: {e}")));
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Fatal::new(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    std::fs::write(path, text)
-        .map_err(|e| Fatal::new(format!("cannot write {}: {e}", path.display())))?;
+    write_whole(path, &text)?;
     progress(&format!(
         "Score: {}/{} (report in {})",
         graded.score(),
         graded.max_score(),
         path.display()
     ));
+    Ok(())
+}
+
+/// Writes `text` to `path` so that `path` holds either nothing new or the
+/// whole report: a temporary file in the same folder, renamed into place once
+/// written. A grader stopped half-way (killed, out of time) leaves no report
+/// behind, and the platform wrappers read only this file. A path that is not
+/// a regular file (`/dev/null`, a pipe) is written as it is.
+fn write_whole(path: &Path, text: &str) -> Result<(), Fatal> {
+    use std::os::unix::fs::PermissionsExt;
+    if path.metadata().is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, text)
+            .map_err(|e| Fatal::new(format!("cannot write {}: {e}", path.display())));
+    }
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir,
+        None => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Fatal::new(format!("cannot create {}: {e}", dir.display())))?;
+    let cannot =
+        |e: &dyn std::fmt::Display| Fatal::new(format!("cannot write {}: {e}", path.display()));
+    let mut file = tempfile::Builder::new()
+        .prefix(".heaplab-report-")
+        .tempfile_in(dir)
+        .map_err(|e| cannot(&e))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| {
+            let file = file.as_file();
+            file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+            file.sync_all()
+        })
+        .map_err(|e| cannot(&e))?;
+    file.persist(path).map_err(|e| cannot(&e.error))?;
     Ok(())
 }
 

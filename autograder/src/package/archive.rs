@@ -85,7 +85,7 @@ impl Entries {
         let tar = self.tar()?;
         let mut gz = flate2::GzBuilder::new()
             .mtime(MTIME as u32)
-            .write(Vec::new(), flate2::Compression::best());
+            .write(Vec::new(), flate2::Compression::default());
         gz.write_all(&tar)
             .and_then(|()| gz.finish())
             .map_err(|e| Fatal::new(format!("cannot compress an archive: {e}")))

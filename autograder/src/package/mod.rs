@@ -8,6 +8,9 @@
 //! heaplab-<id>-gradescope.zip     setup.sh, run_autograder, heaplab/ (the grader tree)
 //! autolab/autograde-Makefile      make: unpack autograde.tar, grade handin.*
 //! autolab/autograde.tar           heaplab/ (the grader tree) + autolab-grade.sh
+//! heaplab-<id>-prairielearn.tar.gz  Dockerfile, heaplab/ (the grader tree), question/
+//! heaplab-<id>-classroom.tar.gz   the starter as a GitHub Classroom template
+//!                                 repository, with .github/workflows/classroom.yml
 //! ```
 //!
 //! The grader tree is one workspace (kit, autograder, suites, the lesson's stub
@@ -16,6 +19,8 @@
 //! network, no registry. Reference solutions are in no bundle.
 
 mod archive;
+pub mod classroom;
+pub mod prairielearn;
 mod tree;
 mod vendor;
 
@@ -35,6 +40,9 @@ const GRADESCOPE_RUN: &str = include_str!("platforms/gradescope-run_autograder")
 const AUTOLAB_MAKEFILE: &str = include_str!("platforms/autolab-Makefile");
 const AUTOLAB_GRADE: &str = include_str!("platforms/autolab-grade.sh");
 const INKFISH_DOCKERFILE: &str = include_str!("platforms/inkfish.Dockerfile");
+const PRAIRIELEARN_GRADE: &str = include_str!("platforms/prairielearn-grade.sh");
+const PRAIRIELEARN_SETUP: &str = include_str!("platforms/prairielearn-setup.sh");
+const PRAIRIELEARN_DOCKERFILE: &str = include_str!("platforms/prairielearn.Dockerfile");
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -113,6 +121,8 @@ pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, 
     let grader_root = staging.path().join("heaplab");
     let mut grader = tree::grader(course, lesson)?;
     grader.insert("autolab-grade.sh", fill(AUTOLAB_GRADE, lesson));
+    grader.insert("prairielearn-grade.sh", fill(PRAIRIELEARN_GRADE, lesson));
+    grader.insert("prairielearn-setup.sh", fill(PRAIRIELEARN_SETUP, lesson));
     grader.write_to(&grader_root)?;
     vendor::vendor(&grader_root)?;
 
@@ -154,6 +164,46 @@ pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, 
     emit("autolab/autograde-Makefile", fill(AUTOLAB_MAKEFILE, lesson))?;
     emit("autolab/autograde.tar", tree.tar()?)?;
 
+    // PrairieLearn: the image's Dockerfile over the grader tree, and a question.
+    let pl = format!("heaplab-{}-prairielearn", lesson.id);
+    let mut prairielearn = archive::Entries::from_dir(&grader_root, &format!("{pl}/heaplab"))?;
+    prairielearn.file(
+        &format!("{pl}/Dockerfile"),
+        fill(PRAIRIELEARN_DOCKERFILE, lesson),
+        false,
+    );
+    prairielearn.file(
+        &format!("{pl}/question/info.json"),
+        prairielearn::info_json(course, lesson).into_bytes(),
+        false,
+    );
+    prairielearn.file(
+        &format!("{pl}/question/question.html"),
+        prairielearn::question_html(course, lesson)?.into_bytes(),
+        false,
+    );
+    emit(&format!("{pl}.tar.gz"), prairielearn.tar_gz()?)?;
+
+    // GitHub Classroom: the starter as a template repository that grades
+    // every push.
+    let mut template = starter.clone();
+    let starter_readme =
+        std::fs::read_to_string(starter_root.join("README.md")).unwrap_or_default();
+    template.file(
+        &format!("{starter_name}/README.md"),
+        classroom::readme(lesson, &starter_readme).into_bytes(),
+        false,
+    );
+    template.file(
+        &format!("{starter_name}/.github/workflows/classroom.yml"),
+        classroom::workflow(lesson).into_bytes(),
+        false,
+    );
+    emit(
+        &format!("heaplab-{}-classroom.tar.gz", lesson.id),
+        template.tar_gz()?,
+    )?;
+
     // Instructions that depend on the lesson: Autolab's problem names, the image.
     emit("README.txt", readme(lesson).into_bytes())?;
     emit("inkfish.Dockerfile", INKFISH_DOCKERFILE.as_bytes().to_vec())?;
@@ -166,6 +216,7 @@ fn fill(template: &str, lesson: &Lesson) -> Vec<u8> {
     let all: Vec<&str> = lesson.tests.iter().map(|t| t.name.as_str()).collect();
     template
         .replace("@LESSON@", &lesson.id)
+        .replace("@DIR@", &lesson.dir)
         .replace("@POINTS@", &lesson.max_points().to_string())
         .replace("@TESTS@", &all.join(" "))
         .into_bytes()
@@ -179,6 +230,8 @@ fn readme(lesson: &Lesson) -> String {
          heaplab-{id}-inkfish.tar.gz     Inkfish: the grading archive of a script column\n\
          heaplab-{id}-gradescope.zip     Gradescope: the autograder zip\n\
          autolab/                        Autolab: autograde-Makefile and autograde.tar\n\
+         heaplab-{id}-prairielearn.tar.gz  PrairieLearn: the grader image's Dockerfile and tree, a question\n\
+         heaplab-{id}-classroom.tar.gz   GitHub Classroom: the template repository\n\
          inkfish.Dockerfile              the Inkfish image with a Rust toolchain\n\n\
          Autolab problems (name, max score), one per test:\n",
         id = lesson.id,

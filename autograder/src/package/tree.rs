@@ -5,7 +5,8 @@
 //! (without the instructor's commands, tests and benchmarks), the suites,
 //! `lessons/<dir>/` (the stub), `course.toml` with that lesson only, the
 //! workspace `Cargo.toml`, `Cargo.lock` and `.cargo/config.toml`. The starter
-//! adds the lesson page and drops hidden tests; no bundle holds a solution.
+//! adds the lesson page and the dev container and drops hidden tests; no
+//! bundle holds a solution.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -104,6 +105,10 @@ pub fn starter(course: &Course, lesson: &Lesson) -> Result<Files, Fatal> {
         if path.is_file() {
             files.insert(page, std::fs::read(&path).map_err(|e| io(&path, e))?);
         }
+    }
+    // The dev container, for students on macOS or Windows.
+    if course.root.join(".devcontainer").is_dir() {
+        files.add_dir(&course.root, Path::new(".devcontainer"), &[])?;
     }
     files.insert("README.md", starter_readme(lesson));
     Ok(files)
@@ -282,7 +287,10 @@ fn starter_readme(lesson: &Lesson) -> String {
          cargo grade {id} --test NAME --seed N   # replay one test (the report prints this)\n\
          ```\n\n\
          Hand in `lessons/{dir}/` (its `Cargo.toml` and `src/`): the grader builds your\n\
-         `src/` with its own copy of everything else.\n",
+         `src/` with its own copy of everything else.\n\n\
+         Not on Linux? Open this folder in VS Code and choose \"Reopen in Container\"\n\
+         (or open it in GitHub Codespaces): `.devcontainer/` is a Linux with Rust, gdb,\n\
+         valgrind, just and Miri, where `cargo grade` works.\n",
         id = lesson.id,
         title = lesson.title,
         dir = lesson.dir,

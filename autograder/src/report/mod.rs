@@ -1,10 +1,12 @@
 //! Reports of a graded run: human (streamed as tests finish), TAP for
-//! Inkfish, Gradescope's results.json, and heaplab's own JSON.
+//! Inkfish, Gradescope's and PrairieLearn's results.json, Autolab's score
+//! line, and heaplab's own JSON.
 
 pub mod autolab;
 pub mod gradescope;
 pub mod human;
 pub mod json;
+pub mod prairielearn;
 pub mod tap;
 
 use std::time::Duration;

@@ -16,10 +16,13 @@ if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=0
-unset CARGO_TARGET_DIR
+unset CARGO_TARGET_DIR CARGO_BUILD_TARGET_DIR
+# A build folder kept between runs, where a host offers one (the kit's own
+# tests share one between bundles); by default the tree's own target/.
+[ -z "${HEAPLAB_TARGET_DIR:-}" ] || export CARGO_TARGET_DIR="$HEAPLAB_TARGET_DIR"
 
 cd "$source_dir/heaplab"
 cargo build --offline --quiet -p heaplab-autograder --bin grade
 # Grades the stub once: builds every crate the harness links, so a
 # submission's build reuses them. The stub loses points, hence `|| true`.
-./target/debug/grade @LESSON@ --offline --format json --output /dev/null >/dev/null 2>&1 || true
+"${CARGO_TARGET_DIR:-./target}/debug/grade" @LESSON@ --offline --format json --output /dev/null >/dev/null 2>&1 || true

@@ -10,6 +10,7 @@
 use strict;
 use warnings;
 use Cwd qw(getcwd);
+use File::Copy qw(copy);
 use File::Path qw(remove_tree make_path);
 
 my $LESSON = '@LESSON@';
@@ -23,6 +24,16 @@ my $tree = "$work/heaplab";
 sub diag {
     my ($text) = @_;
     print "# $_\n" for split /\n/, $text;
+}
+
+# The last 40 lines of a file, or nothing.
+sub tail_of {
+    my ($path) = @_;
+    open my $in, '<', $path or return '';
+    my @lines = <$in>;
+    close $in;
+    splice @lines, 0, @lines - 40 if @lines > 40;
+    return join '', @lines;
 }
 
 # Nothing could be graded: every point is lost, and the reason is shown.
@@ -50,7 +61,12 @@ $ENV{CARGO_TERM_COLOR} = 'never';
 # The home holds 512 MB: no incremental caches, no debug info.
 $ENV{CARGO_INCREMENTAL} = '0';
 $ENV{CARGO_PROFILE_DEV_DEBUG} = '0';
-delete $ENV{$_} for qw(CARGO_TARGET_DIR RUSTFLAGS CARGO_BUILD_RUSTFLAGS RUSTC_WRAPPER HEAPLAB_MANIFEST);
+delete $ENV{$_} for qw(CARGO_TARGET_DIR CARGO_BUILD_TARGET_DIR RUSTFLAGS CARGO_BUILD_RUSTFLAGS RUSTC_WRAPPER HEAPLAB_MANIFEST);
+# A build folder kept between runs, where a host offers one (the kit's own
+# tests share one between bundles); Inkfish sets none, and every run builds
+# afresh in the home.
+my $shared = $ENV{HEAPLAB_TARGET_DIR};
+$ENV{CARGO_TARGET_DIR} = $shared if defined $shared && length $shared;
 # A toolchain installed the rustup way, as in the heaplab Dockerfile; `su -`
 # leaves it off PATH.
 for my $bin ('/usr/local/cargo/bin', "$ENV{HOME}/.cargo/bin") {
@@ -62,23 +78,40 @@ chdir $tree or zero("no grader tree in $tree");
 my $log = `cargo build --offline --quiet -p heaplab-autograder --bin grade 2>&1`;
 $? == 0 or zero("the grader did not build (a problem with the grading image, not the submission):\n$log");
 # Only the binary is needed from that build: its dependencies leave room
-# in the home for the harness build.
+# in the home for the harness build (a shared build folder keeps them).
 my $grade = "$work/grade";
-rename("$tree/target/debug/grade", $grade) or zero("the grader's binary is missing: $!");
-remove_tree("$tree/target/debug");
+if (defined $ENV{CARGO_TARGET_DIR}) {
+    copy("$ENV{CARGO_TARGET_DIR}/debug/grade", $grade) && chmod(0755, $grade)
+        or zero("the grader's binary is missing: $!");
+} else {
+    rename("$tree/target/debug/grade", $grade) or zero("the grader's binary is missing: $!");
+    remove_tree("$tree/target/debug");
+}
 
 my $crate = `"$grade" locate $LESSON "$home" 2>&1`;
 $? == 0 or zero($crate);
 chomp $crate;
 diag("grading $crate");
 
-my $tap = `"$grade" $LESSON --submission "$crate" --include-hidden --offline --format tap 2>"$work/stderr.txt"`;
-my $status = $? >> 8;
-if ($status == 2 || $tap !~ /^1\.\.\d+$/m) {
-    open my $err, '<', "$work/stderr.txt";
-    local $/;
-    zero("the grader could not grade this submission:\n" . (<$err> // ''));
+# The grader writes its TAP to a file it renames into place once the grade
+# is done; only a grader that finished (exit 0: full marks, 1: points lost)
+# is believed, and only that file is read: nothing printed on the way, by
+# the grader or by anything it ran, can stand in for a report.
+my $report = "$work/report.tap";
+unlink $report;
+system(qq{"$grade" $LESSON --submission "$crate" --include-hidden --offline --format tap }
+    . qq{--output "$report" >"$work/stdout.txt" 2>"$work/stderr.txt"});
+my $status = $?;
+if ($status == -1 || ($status & 127) || ($status >> 8) > 1) {
+    my $how = $status == -1 ? "it did not start: $!"
+        : ($status & 127) ? 'it was killed by signal ' . ($status & 127)
+        : 'exit status ' . ($status >> 8);
+    zero("the grader could not grade this submission ($how):\n" . tail_of("$work/stderr.txt"));
 }
+open my $in, '<', $report or zero("the grader finished but wrote no report:\n" . tail_of("$work/stderr.txt"));
+my $tap = do { local $/; <$in> };
+close $in;
+$tap =~ /^1\.\.\d+$/m or zero("the grader's report has no TAP plan:\n" . tail_of("$work/stderr.txt"));
 # Keep what is TAP; anything else (there should be nothing) as a comment.
 for my $line (split /\n/, $tap) {
     if ($line =~ /^(?:1\.\.\d+|(?:ok|not ok)\s+\d+\s+(?:-\s+)?.*|#.*)$/) {
