@@ -2,14 +2,14 @@
 //! heap puts it behind a lock, with a cache per thread in front).
 //!
 //! ```text
-//!   malloc(size) ── size ≤ 32 KiB? ──yes──► class_of(size) ──► a slab of that class with room
-//!                         │ no                                 (slab.rs; new slabs from the
-//!                         ▼                                     page heap, page_heap.rs)
-//!                  map pages of its own (big.rs)
+//!   malloc(size) ── size ≤ 8 KiB? ──yes──► class_of(size) ──► a slab of that class with room
+//!                         │ no                                (slab.rs; new slabs from the
+//!                         ▼                                    page heap, page_heap.rs)
+//!                  whole pages from the page heap (large.rs)
 //!   free(ptr) ── page map entry of ptr ──► a slab's class? ──► back on the slab's free list
-//!                                              │ no, a big block
+//!                                              │ no, a large block
 //!                                              ▼
-//!                                         unmap its pages
+//!                                         its pages back to the page heap
 //! ```
 // BEGIN SOLUTION
 //!
@@ -39,8 +39,8 @@ pub(crate) const FREE_LISTS: usize = 16;
 pub(crate) enum Found {
     /// A block of a slab of `class`.
     Small { span: NonNull<Span>, class: usize },
-    /// A big block on pages of its own.
-    Big(NonNull<Span>),
+    /// A large block: a run of pages of its own.
+    Large(NonNull<Span>),
 }
 // END SOLUTION
 
@@ -56,10 +56,12 @@ pub struct FastHeap<S: PageSource> {
     pub(crate) pool: SpanPool,
     /// The page heap: free spans of arenas by size ([`FREE_LISTS`]).
     pub(crate) free_spans: [SpanList; FREE_LISTS],
-    /// Every arena (mapping that spans are carved from).
+    /// Every arena (mapping that spans are carved from) with a span in use.
     pub(crate) arenas: SpanList,
-    /// Every big block.
-    pub(crate) bigs: SpanList,
+    /// Every arena that is wholly free but kept mapped, latest first.
+    pub(crate) idle_arenas: SpanList,
+    /// Bytes of the idle arenas.
+    pub(crate) idle_bytes: usize,
     /// Per size class, the slabs with at least one free block.
     pub(crate) bins: [SpanList; CLASSES],
     /// Per size class, the bytes of one slab (depends on the page size).
@@ -86,7 +88,8 @@ impl<S: PageSource> FastHeap<S> {
             pool: SpanPool::new(),
             free_spans: [const { SpanList::new() }; FREE_LISTS],
             arenas: SpanList::new(),
-            bigs: SpanList::new(),
+            idle_arenas: SpanList::new(),
+            idle_bytes: 0,
             bins: [const { SpanList::new() }; CLASSES],
             slab_bytes: std::array::from_fn(|class| slab_bytes(class, page_bytes)),
             key,
@@ -133,21 +136,21 @@ impl<S: PageSource> FastHeap<S> {
         }
         // SAFETY: a non-zero entry always points to a live descriptor.
         let s = unsafe { span.as_ref() };
-        if s.kind != Kind::Big || addr >= s.end() {
+        if s.kind != Kind::Large || addr != s.start {
             misuse_at(call, "a block already freed (double free?)", addr);
         }
-        Found::Big(span)
+        Found::Large(span)
     }
     // END SOLUTION
 }
 
 impl<S: PageSource> Heap for FastHeap<S> {
     fn malloc(&mut self, size: usize) -> Option<NonNull<u8>> {
-        // BEGIN SOLUTION: small sizes from a slab of their class, big ones from pages of their own
+        // BEGIN SOLUTION: small sizes from a slab of their class, large ones as whole pages
         let block = if size <= MAX_SMALL_BYTES {
             self.malloc_small(class_of(size))
         } else {
-            self.malloc_big(size, ALIGN)
+            self.malloc_large(size, ALIGN)
         }?;
         self.allocated += 1;
         Some(block)
@@ -155,23 +158,23 @@ impl<S: PageSource> Heap for FastHeap<S> {
     }
 
     unsafe fn free(&mut self, ptr: NonNull<u8>) {
-        // BEGIN SOLUTION: back to its slab, or unmap a big block; misuse stops loudly
+        // BEGIN SOLUTION: back to its slab, or its pages back to the page heap; misuse stops loudly
         match self.find(ptr, "free") {
             // SAFETY: the caller promises ptr is a live block of this heap.
             Found::Small { span, class } => unsafe { self.free_small(span, class, ptr) },
             // SAFETY: as above.
-            Found::Big(span) => unsafe { self.free_big(span) },
+            Found::Large(span) => unsafe { self.free_large(span) },
         }
         self.freed += 1;
         // END SOLUTION
     }
 
     unsafe fn usable_size(&self, ptr: NonNull<u8>) -> Option<usize> {
-        // BEGIN SOLUTION: the class's size, or what is left of a big block's pages after ptr
+        // BEGIN SOLUTION: the class's size, or the large block's whole pages
         Some(match self.find(ptr, "malloc_usable_size") {
             Found::Small { class, .. } => CLASS_BYTES[class],
             // SAFETY: find returns live descriptors.
-            Found::Big(span) => unsafe { span.as_ref() }.end() - ptr.as_ptr() as usize,
+            Found::Large(span) => unsafe { span.as_ref() }.bytes,
         })
         // END SOLUTION
     }
@@ -214,7 +217,7 @@ impl<S: PageSource> Heap for FastHeap<S> {
 
 impl<S: PageSource> Realloc for FastHeap<S> {
     unsafe fn realloc(&mut self, ptr: NonNull<u8>, size: usize) -> Option<NonNull<u8>> {
-        // BEGIN SOLUTION: small: stay if the class is the same, else move; big: grow or shrink its mapping (mremap)
+        // BEGIN SOLUTION: small: stay if the class is the same, else move; large: shrink or grow in place, mremap, or move
         match self.find(ptr, "realloc") {
             Found::Small { class, .. } => {
                 if size <= MAX_SMALL_BYTES && class_of(size) == class {
@@ -231,7 +234,7 @@ impl<S: PageSource> Realloc for FastHeap<S> {
                 Some(new)
             }
             // SAFETY: the caller's promise: ptr is a live block of this heap.
-            Found::Big(span) => unsafe { self.realloc_big(span, ptr, size) },
+            Found::Large(span) => unsafe { self.realloc_large(span, size) },
         }
         // END SOLUTION
     }
@@ -239,13 +242,17 @@ impl<S: PageSource> Realloc for FastHeap<S> {
 
 impl<S: PageSource> FullHeap for FastHeap<S> {
     fn calloc(&mut self, n: usize, size: usize) -> Option<NonNull<u8>> {
-        // BEGIN SOLUTION: None when n * size overflows; zero a reused block (fresh big pages are zero already)
+        // BEGIN SOLUTION: None when n * size overflows; zero the block unless its pages are fresh from the kernel
         let bytes = n.checked_mul(size)?;
         if bytes > MAX_SMALL_BYTES {
-            // A big block is always a fresh mapping: the kernel zeroed it,
-            // and not touching it keeps its pages from being faulted in.
-            let block = self.malloc_big(bytes, ALIGN)?;
+            let (block, fresh) = self.large_block(bytes, ALIGN)?;
             self.allocated += 1;
+            // Pages never used since they were mapped are the kernel's
+            // zeros; not writing them also keeps them from being faulted in.
+            if !fresh {
+                // SAFETY: a live block of at least `bytes` bytes.
+                unsafe { block.as_ptr().write_bytes(0, bytes) };
+            }
             return Some(block);
         }
         let block = self.malloc(bytes)?;
@@ -256,13 +263,13 @@ impl<S: PageSource> FullHeap for FastHeap<S> {
     }
 
     fn malloc_aligned(&mut self, align: usize, size: usize) -> Option<NonNull<u8>> {
-        // BEGIN SOLUTION: a class whose size is a multiple of align (up to a page), else big pages with the payload slid to align
+        // BEGIN SOLUTION: a class whose size is a multiple of align (up to a page), else whole pages at a multiple of align
         if !align.is_power_of_two() {
             return None;
         }
         let block = match aligned_class(size, align) {
             Some(class) if align <= self.page_bytes() => self.malloc_small(class),
-            _ => self.malloc_big(size, align),
+            _ => self.malloc_large(size, align),
         }?;
         self.allocated += 1;
         Some(block)
@@ -272,20 +279,17 @@ impl<S: PageSource> FullHeap for FastHeap<S> {
 
 // BEGIN SOLUTION
 impl<S: PageSource> Drop for FastHeap<S> {
-    /// Gives every page back: big blocks, arenas, descriptors, the page map.
+    /// Gives every page back: arenas, descriptors, the page map.
     fn drop(&mut self) {
-        while let Some(span) = self.bigs.head() {
-            // SAFETY: every big block is live until here; nobody uses the
-            // heap after drop.
-            unsafe { self.free_big(span) };
-        }
-        while let Some(arena) = self.arenas.head() {
-            // SAFETY: an arena record on the list, its mapping unused now.
-            unsafe {
-                self.arenas.remove(arena);
-                let (start, bytes) = (arena.as_ref().start, arena.as_ref().bytes);
-                self.pages
-                    .unmap(NonNull::new_unchecked(start as *mut u8), bytes);
+        for list in [&mut self.arenas, &mut self.idle_arenas] {
+            while let Some(arena) = list.head() {
+                // SAFETY: an arena record on the list, its mapping unused now.
+                unsafe {
+                    list.remove(arena);
+                    let (start, bytes) = (arena.as_ref().start, arena.as_ref().bytes);
+                    self.pages
+                        .unmap(NonNull::new_unchecked(start as *mut u8), bytes);
+                }
             }
         }
         // SAFETY: nothing looks descriptors or the map up after drop.

@@ -7,17 +7,17 @@
 //! slabs of one class (`slab.rs`) carved from arenas by a page heap
 //! (`page_heap.rs`), span descriptors kept apart (`span.rs`) and found from
 //! any address by a page map (`page_map.rs`), big blocks on pages of their
-//! own grown with `mremap` (`big.rs`), and a cache per thread
+//! own grown with `mremap` (`large.rs`), and a cache per thread
 //! (`thread_cache.rs`) in front of the locked process heap (`global.rs`).
 #![forbid(unsafe_op_in_unsafe_fn)]
 
-mod big;
 // BEGIN SOLUTION
 #[cfg(test)]
 mod contract_tests;
 // END SOLUTION
 pub mod global;
 mod heap;
+mod large;
 mod lock;
 mod misuse;
 mod page_heap;

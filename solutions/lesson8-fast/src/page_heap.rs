@@ -1,23 +1,30 @@
 // STUB: //! Where your heap gets runs of pages, if it carves them itself.
 // BEGIN SOLUTION
-//! The page heap: runs of whole pages for slabs, carved from arenas.
+//! The page heap: arenas (mappings) and the runs of pages cut from them.
 //!
-//! An *arena* is one `map` call of 64 KiB. Slabs are cut from arenas; a
-//! slab that empties goes back as a free span and merges with free
-//! neighbours, exactly as lesson 5 merged free chunks, but a page at a time
-//! and found through the page map instead of a list walk. When an arena is
-//! all free again it is unmapped.
+//! An *arena* is one `map` call. Slabs are cut from arenas of a sixteenth of
+//! the memory in use (16 KiB to 1 MiB); a large block gets an arena of its
+//! own (`large.rs`). A span given back merges with its free neighbours,
+//! exactly as lesson 5 merged free chunks, but a page at a time and found
+//! through the page map instead of a list walk.
 //!
 //! ```text
-//!   alloc_span(3 pages):  free lists by size ──► the smallest free span
-//!                         that fits, its tail split off as a free span;
-//!                         none? map a new arena.
+//!   alloc_span(3 pages):  free lists by size ──► the smallest free span that
+//!                         fits, its tail split off as a free span;
+//!                         none? a new arena.
 //!   free_span(s):         [left free?][ s ][right free?] ──► one free span
-//!                         (never across arenas); a whole arena ──► unmap.
+//!                         (never across arenas); a whole arena ──► idle
 //! ```
 //!
 //! A free span's first and last grain are in the page map, so a span being
 //! freed finds its neighbours at `start - 1` and `end` in constant time.
+//!
+//! A wholly free arena stays mapped (*idle*) while idle arenas add up to at
+//! most an eighth of the memory in use (and at least 128 KiB): a program
+//! that frees and allocates in waves then reuses pages it has touched
+//! already, instead of paying `munmap`, `mmap` and a page fault per page
+//! every wave. And a new arena is an idle one resized (`remap`) whenever
+//! there is one: the heap never maps more while memory it has sits idle.
 
 use std::ptr::NonNull;
 
@@ -27,45 +34,69 @@ use crate::heap::{FastHeap, FREE_LISTS};
 use crate::page_map::{GRAIN_BYTES, TAG_MASK};
 use crate::span::{Kind, Span};
 
-/// Bytes mapped per arena. Big enough that `mmap` calls stay rare (one per
-/// 64 KiB of small blocks), small enough that a small heap's last,
-/// partly used arena wastes little.
-pub const ARENA_BYTES: usize = 64 * 1024;
+/// Bounds of the size of an arena for slabs: a sixteenth of the memory in
+/// use, between these. A small heap's last, partly used arena wastes
+/// little; a big heap's arenas are big, so that `mmap` calls stay rare.
+const MIN_ARENA_BYTES: usize = 16 * 1024;
+const MAX_ARENA_BYTES: usize = 1024 * 1024;
+
+/// Idle arenas may always add up to this much.
+pub(crate) const IDLE_MIN_BYTES: usize = 64 * 1024;
 
 impl<S: PageSource> FastHeap<S> {
-    /// A span of `bytes` (whole pages) from a free span or a new arena,
-    /// not on any list; `None` when the page source refuses.
+    /// A span of `bytes` (whole pages) for a slab: from a free span or a new
+    /// arena, on no list and with no page map entries; `None` when the page
+    /// source refuses.
     pub(crate) fn alloc_span(&mut self, bytes: usize) -> Option<NonNull<Span>> {
-        let pages = bytes / self.page_bytes();
-        let span = match self.find_free(pages) {
-            Some(span) => span,
-            None => self.new_arena(bytes)?,
+        let span = match self.find_free(bytes) {
+            Some(span) => self.take_free(span),
+            None => self.obtain_arena(bytes.max(self.arena_bytes()))?,
         };
-        // SAFETY: a free span, just found or made; ours to change.
+        // SAFETY: a free span taken off its list, or a fresh one: ours.
+        let s = unsafe { &mut *span.as_ptr() };
+        // SAFETY: a live span's arena record is live.
+        unsafe { (*s.arena).alone = false }; // slabs may share it from now on
+        if s.bytes == bytes {
+            return Some(span);
+        }
+        // The rest stays free, as a span of its own. One-page slabs are cut
+        // from the end of the free span and bigger ones from its start: the
+        // classes of tiny blocks, often long-lived, then sit together
+        // instead of pinning small holes between big slabs that come and go.
+        // If no descriptor is left for the rest, the caller gets it too.
+        let from_end = bytes == self.page_bytes();
+        let rest_start = if from_end { s.start } else { s.start + bytes };
+        let Some(rest) = self
+            .pool
+            .take(&mut self.pages, Kind::Free, rest_start, s.bytes - bytes)
+        else {
+            return Some(span);
+        };
+        // SAFETY: a fresh descriptor, on no list, no entries.
         unsafe {
-            self.unlist_free(span);
-            let s = span.as_ptr();
-            if (*s).bytes > bytes {
-                // The tail becomes a free span of its own. If no descriptor
-                // is left for it, take the whole span rather than fail.
-                let tail_bytes = (*s).bytes - bytes;
-                if let Some(tail) =
-                    self.pool
-                        .take(&mut self.pages, Kind::Free, (*s).start + bytes, tail_bytes)
-                {
-                    (*tail.as_ptr()).arena = (*s).arena;
-                    (*s).bytes = bytes;
-                    self.list_free(tail);
-                }
+            (*rest.as_ptr()).arena = s.arena;
+            (*rest.as_ptr()).fresh = s.fresh;
+            if from_end {
+                s.start += s.bytes - bytes;
             }
-            self.map.set((*s).start, GRAIN_BYTES, 0);
-            self.map.set((*s).end() - 1, 1, 0);
+            s.bytes = bytes;
+            self.list_free(rest);
         }
         Some(span)
     }
 
-    /// The smallest listed free span of at least `pages` pages.
-    fn find_free(&self, pages: usize) -> Option<NonNull<Span>> {
+    /// A span of `bytes` that is a whole arena, for one large block: on no
+    /// list, with no page map entries (`large.rs`).
+    pub(crate) fn alloc_alone(&mut self, bytes: usize) -> Option<NonNull<Span>> {
+        let span = self.obtain_arena(bytes)?;
+        // SAFETY: a whole arena's span and its arena record, ours.
+        unsafe { (*(*span.as_ptr()).arena).alone = true };
+        Some(span)
+    }
+
+    /// The smallest listed free span of at least `bytes`.
+    fn find_free(&self, bytes: usize) -> Option<NonNull<Span>> {
+        let pages = bytes / self.page_bytes();
         let exact = (pages - 1).min(FREE_LISTS - 1);
         if let Some(span) = self.free_spans[exact..FREE_LISTS - 1]
             .iter()
@@ -74,30 +105,54 @@ impl<S: PageSource> FastHeap<S> {
             return Some(span);
         }
         // The last list holds every size above: best fit among them.
-        let need = pages * self.page_bytes();
         self.free_spans[FREE_LISTS - 1]
             .iter()
             // SAFETY: listed spans are live descriptors.
             .map(|span| (unsafe { span.as_ref() }.bytes, span))
-            .filter(|&(bytes, _)| bytes >= need)
-            .min_by_key(|&(bytes, _)| bytes)
+            .filter(|&(size, _)| size >= bytes)
+            .min_by_key(|&(size, _)| size)
             .map(|(_, span)| span)
     }
 
-    /// Maps an arena of at least `bytes` and lists it as one free span.
-    fn new_arena(&mut self, bytes: usize) -> Option<NonNull<Span>> {
-        let arena_bytes = bytes.max(ARENA_BYTES).next_multiple_of(self.page_bytes());
-        let start = self.pages.map(arena_bytes)?;
-        let start = start.as_ptr() as usize;
+    /// Takes the listed free span `span` off its list and clears its page
+    /// map entries: it is the caller's now. A whole idle arena is busy again.
+    pub(crate) fn take_free(&mut self, span: NonNull<Span>) -> NonNull<Span> {
+        // SAFETY: a listed free span.
+        let (start, end, bytes, arena) = unsafe {
+            let s = span.as_ref();
+            (s.start, s.end(), s.bytes, s.arena)
+        };
+        // SAFETY: a live span's arena record is live.
+        if unsafe { (*arena).bytes } == bytes {
+            // SAFETY: a wholly free arena's record is on the idle list.
+            unsafe {
+                let arena = NonNull::new_unchecked(arena);
+                self.idle_arenas.remove(arena);
+                self.arenas.push(arena);
+            }
+            self.idle_bytes -= bytes;
+        }
+        let list = self.free_list_for(bytes);
+        // SAFETY: listed on the list for its size.
+        unsafe { self.free_spans[list].remove(span) };
+        self.map.set(start, GRAIN_BYTES, 0);
+        self.map.set(end - 1, 1, 0);
+        span
+    }
+
+    /// An arena of `bytes` (whole pages) as one free span, on no list, with
+    /// no page map entries but every grain reserved: an idle arena resized,
+    /// or a new mapping.
+    fn obtain_arena(&mut self, bytes: usize) -> Option<NonNull<Span>> {
+        if let Some(span) = self.recycle_idle(bytes) {
+            return Some(span);
+        }
+        let map = self.pages.map(bytes)?;
+        let start = map.as_ptr() as usize;
         let made = (|| {
-            self.map.reserve(&mut self.pages, start, arena_bytes)?;
-            let arena = self
-                .pool
-                .take(&mut self.pages, Kind::Arena, start, arena_bytes)?;
-            let span = self
-                .pool
-                .take(&mut self.pages, Kind::Free, start, arena_bytes);
-            let Some(span) = span else {
+            self.map.reserve(&mut self.pages, start, bytes)?;
+            let arena = self.pool.take(&mut self.pages, Kind::Arena, start, bytes)?;
+            let Some(span) = self.pool.take(&mut self.pages, Kind::Free, start, bytes) else {
                 // SAFETY: just taken, on no list.
                 unsafe { self.pool.give(arena) };
                 return None;
@@ -106,38 +161,99 @@ impl<S: PageSource> FastHeap<S> {
         })();
         let Some((arena, span)) = made else {
             // SAFETY: the arena was mapped just above and nothing uses it.
-            unsafe {
-                self.pages
-                    .unmap(NonNull::new_unchecked(start as *mut u8), arena_bytes)
-            };
+            unsafe { self.pages.unmap(map, bytes) };
             return None;
         };
         // SAFETY: fresh descriptors, on no list.
         unsafe {
             (*span.as_ptr()).arena = arena.as_ptr();
+            (*span.as_ptr()).fresh = true;
             self.arenas.push(arena);
-            self.list_free(span);
         }
         Some(span)
     }
 
-    /// Gives `span` (pages of an arena, on no list) back: merged with free
-    /// neighbours in its arena, and the arena unmapped if it is all free.
+    /// An idle arena resized to `bytes`: the smallest one big enough, else
+    /// the biggest. `remap` keeps the pages already touched (no new page
+    /// faults) and costs one system call, as a new `map` would.
+    fn recycle_idle(&mut self, bytes: usize) -> Option<NonNull<Span>> {
+        let size = |arena: &NonNull<Span>| {
+            // SAFETY: listed arenas are live descriptors.
+            unsafe { arena.as_ref() }.bytes
+        };
+        let big_enough = self
+            .idle_arenas
+            .iter()
+            .filter(|a| size(a) >= bytes)
+            .min_by_key(size);
+        let arena = big_enough.or_else(|| self.idle_arenas.iter().max_by_key(size))?;
+        // SAFETY: as above.
+        let (start, old_bytes) = unsafe { (arena.as_ref().start, arena.as_ref().bytes) };
+        // SAFETY: an idle arena is one free span, registered at its start.
+        let span = unsafe { NonNull::new_unchecked(self.map.get(start) as *mut Span) };
+        let span = self.take_free(span);
+        if old_bytes != bytes {
+            // SAFETY: exactly the arena's mapping, all free.
+            let new = unsafe {
+                self.pages
+                    .remap(NonNull::new_unchecked(start as *mut u8), old_bytes, bytes)
+            };
+            let Some(new) = new else {
+                // SAFETY: the whole arena, on no list, entries cleared.
+                unsafe { self.unmap_arena(span) };
+                return None;
+            };
+            // SAFETY: the arena record and its span now describe the new mapping.
+            unsafe { self.moved(span, new.as_ptr() as usize, bytes) };
+            if self
+                .map
+                .reserve(&mut self.pages, new.as_ptr() as usize, bytes)
+                .is_none()
+            {
+                // SAFETY: as above.
+                unsafe { self.unmap_arena(span) };
+                return None;
+            }
+        }
+        // SAFETY: the span is ours; its pages have been used.
+        unsafe { (*span.as_ptr()).fresh = false };
+        Some(span)
+    }
+
+    /// Records that the whole-arena span `span` now lives at `[start, start
+    /// + bytes)`, as its arena does.
+    ///
+    /// # Safety
+    /// `span` covers its arena exactly, and the arena's mapping was moved
+    /// or resized to that range.
+    pub(crate) unsafe fn moved(&mut self, span: NonNull<Span>, start: usize, bytes: usize) {
+        // SAFETY: the caller's promise: both descriptors are live and ours.
+        unsafe {
+            let arena = (*span.as_ptr()).arena;
+            (*arena).start = start;
+            (*arena).bytes = bytes;
+            (*span.as_ptr()).start = start;
+            (*span.as_ptr()).bytes = bytes;
+        }
+    }
+
+    /// Gives `span` (pages of an arena) back: merged with free neighbours
+    /// in its arena; a whole arena made idle.
     ///
     /// # Safety
     /// `span` is a live span of an arena, on no list, that nothing uses any
     /// more, and whose page map entries are all cleared.
     pub(crate) unsafe fn free_span(&mut self, span: NonNull<Span>) {
         let s = span.as_ptr();
-        // SAFETY: span and its arena record are live descriptors.
-        let (arena_start, arena_end) = unsafe { ((*(*s).arena).start, (*(*s).arena).end()) };
-        // SAFETY: as above; the neighbours found are live free spans.
+        // SAFETY: span and its arena record are live descriptors; the
+        // neighbours found are live free spans, taken over here.
         unsafe {
+            let (arena_start, arena_end) = ((*(*s).arena).start, (*(*s).arena).end());
             (*s).kind = Kind::Free;
+            (*s).fresh = false; // its pages were used
             if (*s).start > arena_start {
                 if let Some(left) = self.free_neighbour((*s).start - 1, (*s).arena) {
-                    self.unlist_free(left);
-                    self.map.set((*s).start - 1, 1, 0); // inside the merged span now
+                    let left = self.take_free(left);
                     (*s).start = (*left.as_ptr()).start;
                     (*s).bytes += (*left.as_ptr()).bytes;
                     self.pool.give(left);
@@ -145,18 +261,56 @@ impl<S: PageSource> FastHeap<S> {
             }
             if (*s).end() < arena_end {
                 if let Some(right) = self.free_neighbour((*s).end(), (*s).arena) {
-                    self.unlist_free(right);
-                    self.map.set((*s).end(), 1, 0); // inside the merged span now
+                    let right = self.take_free(right);
                     (*s).bytes += (*right.as_ptr()).bytes;
                     self.pool.give(right);
                 }
             }
+            self.list_free(span);
             if (*s).start == arena_start && (*s).end() == arena_end {
-                self.unmap_arena(span);
-            } else {
-                self.list_free(span);
+                let arena = NonNull::new_unchecked((*s).arena);
+                self.arenas.remove(arena);
+                self.idle_arenas.push(arena);
+                self.idle_bytes += (*s).bytes;
+                self.trim_idle();
             }
         }
+    }
+
+    /// Unmaps idle arenas, the latest first, while they add up to more than
+    /// the budget.
+    fn trim_idle(&mut self) {
+        while self.idle_bytes > self.idle_budget() {
+            let Some(arena) = self.idle_arenas.head() else {
+                return;
+            };
+            // SAFETY: an idle arena is one listed free span, registered at
+            // its start.
+            let span =
+                unsafe { NonNull::new_unchecked(self.map.get(arena.as_ref().start) as *mut Span) };
+            let span = self.take_free(span);
+            // SAFETY: the whole arena, taken off its list, entries cleared.
+            unsafe { self.unmap_arena(span) };
+        }
+    }
+
+    /// Bytes mapped now, idle arenas left out.
+    fn in_use_bytes(&self) -> usize {
+        let mapped = (self.pages.mapped_pages() - self.pages.unmapped_pages()) * self.page_bytes();
+        mapped - self.idle_bytes
+    }
+
+    /// How many bytes of idle arenas the heap may keep now.
+    fn idle_budget(&self) -> usize {
+        IDLE_MIN_BYTES.max(self.in_use_bytes() / 16)
+    }
+
+    /// The size of the next arena for slabs.
+    fn arena_bytes(&self) -> usize {
+        let sixteenth = self.in_use_bytes() / 16;
+        sixteenth
+            .clamp(MIN_ARENA_BYTES, MAX_ARENA_BYTES)
+            .next_multiple_of(self.page_bytes())
     }
 
     /// The free span of `arena` whose first or last grain holds `addr`.
@@ -170,15 +324,13 @@ impl<S: PageSource> FastHeap<S> {
     /// Unmaps the arena that the free span `span` covers whole.
     ///
     /// # Safety
-    /// `span` covers its arena exactly and is on no list.
-    unsafe fn unmap_arena(&mut self, span: NonNull<Span>) {
+    /// `span` covers its arena exactly, is on no list and has no entries.
+    pub(crate) unsafe fn unmap_arena(&mut self, span: NonNull<Span>) {
         // SAFETY: span and its arena record are live; the arena's memory is
         // all free, so nothing uses it.
         unsafe {
             let arena = NonNull::new_unchecked((*span.as_ptr()).arena);
             let (start, bytes) = ((*arena.as_ptr()).start, (*arena.as_ptr()).bytes);
-            self.map.set(start, GRAIN_BYTES, 0);
-            self.map.set(start + bytes - 1, 1, 0);
             self.arenas.remove(arena);
             self.pool.give(arena);
             self.pool.give(span);
@@ -201,7 +353,7 @@ impl<S: PageSource> FastHeap<S> {
                 span.as_ref().bytes,
             )
         };
-        let list = (bytes / self.page_bytes() - 1).min(FREE_LISTS - 1);
+        let list = self.free_list_for(bytes);
         // SAFETY: on no list (the caller's promise).
         unsafe { self.free_spans[list].push(span) };
         let entry = span.as_ptr() as usize;
@@ -209,17 +361,9 @@ impl<S: PageSource> FastHeap<S> {
         self.map.set(end - 1, 1, entry);
     }
 
-    /// Takes a free span off its list (its page map entries stay until the
-    /// caller rewrites them).
-    ///
-    /// # Safety
-    /// `span` is on the free list for its size.
-    unsafe fn unlist_free(&mut self, span: NonNull<Span>) {
-        // SAFETY: the caller's promise.
-        let bytes = unsafe { span.as_ref().bytes };
-        let list = (bytes / self.page_bytes() - 1).min(FREE_LISTS - 1);
-        // SAFETY: the caller's promise.
-        unsafe { self.free_spans[list].remove(span) };
+    /// The free list for spans of `bytes`.
+    fn free_list_for(&self, bytes: usize) -> usize {
+        (bytes / self.page_bytes() - 1).min(FREE_LISTS - 1)
     }
 }
 // END SOLUTION

@@ -1,12 +1,12 @@
 // STUB: //! Your size classes, if your design has them (docs/lesson8.md, "The design space").
 // BEGIN SOLUTION
-//! Size classes: every small request is rounded up to one of 40 sizes, so
+//! Size classes: every small request is rounded up to one of 32 sizes, so
 //! that all blocks of one class are interchangeable and a free one can be
 //! found in constant time (the head of that class's list).
 //!
 //! ```text
 //!   16  32  48  64  80  96 112 128          every 16 bytes up to 128
-//!   160 192 224 256 │ 320 384 448 512 │ …  then 4 per doubling, up to 32 KiB
+//!   160 192 224 256 │ 320 384 448 512 │ …  then 4 per doubling, up to 8 KiB
 //! ```
 //!
 //! Four classes per doubling (jemalloc's spacing) bound the space a request
@@ -18,11 +18,11 @@
 use heaplab_kit::ALIGN;
 
 /// Number of size classes.
-pub const CLASSES: usize = 40;
+pub const CLASSES: usize = 32;
 
-/// The largest request served from a size class; bigger blocks get pages of
-/// their own (`big.rs`).
-pub const MAX_SMALL_BYTES: usize = 32 * 1024;
+/// The largest request served from a size class; bigger blocks are runs of
+/// whole pages (`large.rs`).
+pub const MAX_SMALL_BYTES: usize = 8 * 1024;
 
 /// Classes spaced `ALIGN` apart, up to this size.
 const LINEAR_MAX_BYTES: usize = 128;
@@ -91,13 +91,10 @@ pub fn slab_bytes(class: usize, page_bytes: usize) -> usize {
     let block = CLASS_BYTES[class];
     let first = block.div_ceil(page_bytes); // at least one block per slab
     let tail = |pages: usize| (pages * page_bytes) % block;
-    let good = (first..=MAX_PAGES.max(first)).find(|&p| tail(p) * 32 <= p * page_bytes);
-    let pages = good.unwrap_or_else(|| {
-        (first..=MAX_PAGES.max(first))
-            .min_by_key(|&p| tail(p) * 1000 / (p * page_bytes))
-            .unwrap_or(first)
-    });
-    pages * page_bytes
+    let candidates = first..=MAX_PAGES.max(first);
+    let good = candidates.clone().find(|&p| tail(p) * 32 <= p * page_bytes);
+    let pages = good.or_else(|| candidates.min_by_key(|&p| tail(p) * 1024 / (p * page_bytes)));
+    pages.unwrap_or(first) * page_bytes
 }
 
 #[cfg(test)]
@@ -137,6 +134,7 @@ mod tests {
     fn aligned_classes_are_multiples_of_the_alignment() {
         assert_eq!(aligned_class(100, 64), Some(class_of(128)));
         assert_eq!(aligned_class(5000, 4096), Some(class_of(8192)));
+        assert_eq!(aligned_class(5000, 8192), Some(class_of(8192)));
         assert_eq!(aligned_class(1, 4096), Some(class_of(4096)));
         assert_eq!(aligned_class(MAX_SMALL_BYTES + 1, 16), None);
     }

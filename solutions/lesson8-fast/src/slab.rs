@@ -155,9 +155,9 @@ impl<S: PageSource> FastHeap<S> {
                     (*slot.as_ptr()).key = 0;
                     self.free_small(span, class, block)
                 },
-                crate::heap::Found::Big(_) => misuse_at(
+                crate::heap::Found::Large(_) => misuse_at(
                     "free",
-                    "a big block in a thread's cache",
+                    "a large block in a thread's cache",
                     block.as_ptr() as usize,
                 ),
             }

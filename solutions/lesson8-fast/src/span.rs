@@ -8,15 +8,15 @@
 //!                                │ slab     │ free span  │ slab         │
 //!                                │ class 3  │ 3 pages    │ class 17     │
 //!                                └──────────┴────────────┴──────────────┘
-//!   big block (one map call)     ┌──────────────────────────────────────┐
-//!                                │ payload …                            │
+//!   arena of one large block     ┌──────────────────────────────────────┐
+//!   (one map call)               │ payload …                            │
 //!                                └──────────────────────────────────────┘
 //! ```
 //!
 //! Keeping descriptors out of the spans lets a slab's blocks start at its
 //! first byte and fill it exactly (a class of 5 quarters of a page fills 5
-//! pages with no room left for a header), and lets a big block start on a
-//! page boundary, where `mremap` can move it. Descriptors come from a pool
+//! pages with no room left for a header), and lets a large block start on
+//! a page boundary, where `mremap` can move it. Descriptors come from a pool
 //! of pages of their own ([`SpanPool`]); spans are found from addresses
 //! through the page map.
 
@@ -38,8 +38,8 @@ pub enum Kind {
     Free,
     /// Pages of an arena cut into blocks of one size class.
     Slab,
-    /// One big block on a mapping of its own.
-    Big,
+    /// Pages of an arena holding one large block.
+    Large,
     /// The first descriptor of a page of the pool, which links the pool's
     /// pages together.
     PoolPage,
@@ -53,16 +53,21 @@ pub struct Span {
     pub start: usize,
     /// Bytes in the span (whole pages).
     pub bytes: usize,
-    /// The arena record this span was carved from (Free, Slab); null for a
-    /// big block, an arena or a pool page.
+    /// The arena record this span was carved from (Free, Slab, Large); null
+    /// for an arena or a pool page.
     pub arena: *mut Span,
     /// Neighbours on the one list the span is on: a free list, its class's
-    /// list of slabs with room, the list of arenas or of big blocks.
+    /// list of slabs with room, or the list of arenas.
     pub next: *mut Span,
     pub prev: *mut Span,
     /// Slab: the free blocks, linked through their first word.
     pub free_slots: *mut FreeSlot,
     pub kind: Kind,
+    /// Free: its pages were never used since they were mapped, so they are
+    /// still the kernel's zeros (`calloc` need not clear them).
+    pub fresh: bool,
+    /// Arena: mapped for one large block alone; unmapped when it is freed.
+    pub alone: bool,
     /// Slab: its size class.
     pub class: u8,
     /// Slab: blocks it can hold.
@@ -96,6 +101,8 @@ impl Span {
             prev: ptr::null_mut(),
             free_slots: ptr::null_mut(),
             kind: Kind::Unused,
+            fresh: false,
+            alone: false,
             class: 0,
             capacity: 0,
             carved: 0,
@@ -129,7 +136,13 @@ impl Span {
         }
         let addr = self.start + usize::from(self.carved) * slot_bytes;
         self.carved += 1;
-        NonNull::new(addr as *mut u8).expect("a slab never starts at address 0")
+        let slot = NonNull::new(addr as *mut FreeSlot).expect("a slab never starts at address 0");
+        // The block's first write: a fresh page is faulted in once, here,
+        // rather than twice at its first free (a read of the key maps the
+        // kernel's shared zero page, then the write copies it).
+        // SAFETY: a block of this slab never used before: ours, 16+ bytes.
+        unsafe { (*slot.as_ptr()).key = 0 };
+        slot.cast()
     }
 
     /// Slab: puts the block at `slot` on the free list, marked with `key`.
