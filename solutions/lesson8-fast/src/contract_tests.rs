@@ -508,7 +508,7 @@ fn random_operations_keep_the_contract() {
                 check_all(&heap, &live);
             }
         }
-        for (&at, _) in &live {
+        for &at in live.keys() {
             // SAFETY: every model block is live, freed once here.
             unsafe { heap.free(NonNull::new(at as *mut u8).unwrap()) };
         }

@@ -1,5 +1,6 @@
 //! The process's allocator: one [`FastHeap`] behind a lock (the *process
-//! heap*) and, in front of it, a cache per thread (`thread_cache.rs`).
+//! heap*) and, in front of it, what lets threads allocate without taking
+//! that lock (the reference solution: a cache per thread, `thread_cache.rs`).
 //! Rust's `#[global_allocator]` ([`Malloc`]) and the C functions of the
 //! preload library both come here.
 //!
@@ -45,11 +46,7 @@ static SLOT_KEY: AtomicUsize = AtomicUsize::new(0);
 // END SOLUTION
 
 fn new_process_heap() -> FastHeap<MmapPages> {
-    let heap = FastHeap::new(MmapPages::new());
-    // BEGIN SOLUTION
-    SLOT_KEY.store(heap.slot_key(), Ordering::Relaxed);
-    // END SOLUTION
-    heap
+    FastHeap::new(MmapPages::new())
 }
 
 /// Runs `f` on the process heap with its lock held (registering the fork
@@ -57,20 +54,27 @@ fn new_process_heap() -> FastHeap<MmapPages> {
 pub fn with_central<R>(f: impl FnOnce(&mut FastHeap<MmapPages>) -> R) -> R {
     register_fork_handlers();
     HEAP.with_heap(|heap| {
-        let result = f(heap);
+        // STUB: f(heap)
         // BEGIN SOLUTION
-        // Published once the root exists; a thread can only ask about a
-        // block handed out after that, so it always finds the root.
-        if MAP_ROOT.load(Ordering::Relaxed).is_null() {
-            MAP_ROOT.store(heap.map_root().cast_mut(), Ordering::Release);
-        }
-        // END SOLUTION
+        let result = f(heap);
+        publish(heap);
         result
+        // END SOLUTION
     })
 }
 // BEGIN SOLUTION
 
-/// The free-block key of the process heap (set when it is made).
+/// Copies out what threads read without the lock: the page map's root,
+/// once it exists (a thread can only ask about a block handed out after
+/// that, so it always finds the root), and the free-block key.
+fn publish(heap: &FastHeap<MmapPages>) {
+    if MAP_ROOT.load(Ordering::Relaxed).is_null() {
+        SLOT_KEY.store(heap.slot_key(), Ordering::Relaxed);
+        MAP_ROOT.store(heap.map_root().cast_mut(), Ordering::Release);
+    }
+}
+
+/// The free-block key of the process heap.
 pub fn slot_key() -> usize {
     SLOT_KEY.load(Ordering::Relaxed)
 }
@@ -116,11 +120,17 @@ extern "C" fn after_fork_in_parent() {
 /// After `fork`, in the child, the only thread: forget the other threads'
 /// caches, then release the lock.
 extern "C" fn after_fork_in_child() {
-    // BEGIN SOLUTION: drop every other thread's cache from the list of live caches
+    forget_other_threads();
+    HEAP.raw_lock().unlock();
+}
+
+/// In a child after `fork`, with the process heap's lock held: whatever the
+/// heap keeps per thread belongs to threads the child does not have.
+fn forget_other_threads() {
+    // BEGIN SOLUTION: forget (do not use) what belonged to the other threads; the forking thread's stays
     // SAFETY: the lock is held, taken in before_fork.
     unsafe { thread_cache::forget_other_threads() };
     // END SOLUTION
-    HEAP.raw_lock().unlock();
 }
 
 /// Rust's global allocator on the process heap:
@@ -183,7 +193,7 @@ unsafe impl GlobalAlloc for Malloc {
 
 /// C's `malloc`: null when memory runs out.
 pub fn malloc(size: usize) -> *mut u8 {
-    // BEGIN SOLUTION: small sizes from this thread's cache; the rest (and threads without a cache) from the process heap
+    // BEGIN SOLUTION: small sizes without taking the process heap's lock (docs/lesson8.md: per-thread caches); the rest from the process heap
     if size <= MAX_SMALL_BYTES {
         if let Some(block) = thread_cache::malloc(class_of(size)) {
             return block;
@@ -198,7 +208,7 @@ pub fn malloc(size: usize) -> *mut u8 {
 /// # Safety
 /// `ptr` is null or a live block of the process heap, not used after this.
 pub unsafe fn free(ptr: *mut u8) {
-    // BEGIN SOLUTION: a small block into this thread's cache (the page map says its class); the rest to the process heap
+    // BEGIN SOLUTION: free(NULL) does nothing; a small block back without the lock if your design allows; the rest to the process heap
     let Some(block) = NonNull::new(ptr) else {
         return;
     };
@@ -215,7 +225,7 @@ pub unsafe fn free(ptr: *mut u8) {
 
 /// C's `calloc`: null when `n * size` overflows or memory runs out.
 pub fn calloc(n: usize, size: usize) -> *mut u8 {
-    // BEGIN SOLUTION: a small block zeroed by hand; a big one is fresh pages, zero already
+    // BEGIN SOLUTION: null when n * size overflows; zeroed memory (pages fresh from the kernel are zero already)
     let Some(bytes) = n.checked_mul(size) else {
         return ptr::null_mut();
     };
@@ -245,7 +255,7 @@ pub unsafe fn realloc(ptr: *mut u8, size: usize) -> *mut u8 {
         unsafe { free(ptr) };
         return ptr::null_mut();
     }
-    // BEGIN SOLUTION: a small block stays if its class is right, else moves through the caches; a big one is the heap's (mremap)
+    // BEGIN SOLUTION: in place when the block allows it, else allocate, copy, free; big blocks grow with mremap (the heap's realloc)
     let Some(class) = class_of_block(block) else {
         // SAFETY: the caller's promise: a live block (a big one).
         return with_central(|heap| unsafe { heap.realloc(block, size) })
@@ -270,7 +280,7 @@ pub unsafe fn realloc(ptr: *mut u8, size: usize) -> *mut u8 {
 /// A block of `size` bytes aligned to `align` (a power of two: callers
 /// check); null when memory runs out.
 pub fn malloc_aligned(align: usize, size: usize) -> *mut u8 {
-    // BEGIN SOLUTION: up to ALIGN, malloc; above, the process heap's aligned blocks
+    // BEGIN SOLUTION: up to ALIGN, malloc; above, the process heap's malloc_aligned
     if align <= ALIGN {
         return malloc(size);
     }
@@ -283,7 +293,7 @@ pub fn malloc_aligned(align: usize, size: usize) -> *mut u8 {
 /// # Safety
 /// `ptr` is null or a live block of the process heap.
 pub unsafe fn usable_size(ptr: *mut u8) -> usize {
-    // BEGIN SOLUTION: 0 for null; the class's size, or the heap's answer for a big block
+    // BEGIN SOLUTION: 0 for null; the block's usable bytes otherwise
     let Some(block) = NonNull::new(ptr) else {
         return 0;
     };
@@ -298,13 +308,13 @@ pub unsafe fn usable_size(ptr: *mut u8) -> usize {
 /// The process heap's counters, the threads' caches included.
 pub fn process_stats() -> Stats {
     with_central(|heap| {
-        let stats = heap.stats();
+        // STUB: heap.stats()
         // BEGIN SOLUTION
-        let mut stats = stats;
+        let mut stats = heap.stats();
         // SAFETY: with_central holds the lock.
         unsafe { thread_cache::add_counts(&mut stats) };
-        // END SOLUTION
         stats
+        // END SOLUTION
     })
 }
 

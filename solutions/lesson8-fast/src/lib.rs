@@ -3,12 +3,17 @@
 //! with `--features preload`, as a C library for `LD_PRELOAD`, like lesson 7.
 //! Grade it with `cargo grade lesson8`; the lesson is `docs/lesson8.md`.
 //!
-//! The reference's design (one file each): size classes (`size_class.rs`),
-//! slabs of one class (`slab.rs`) carved from arenas by a page heap
-//! (`page_heap.rs`), span descriptors kept apart (`span.rs`) and found from
-//! any address by a page map (`page_map.rs`), big blocks on pages of their
-//! own grown with `mremap` (`large.rs`), and a cache per thread
+// STUB: //! The design is yours (docs/lesson8.md, "The design space"). The files the
+// STUB: //! reference solution uses for its parts are here, empty: use them or delete
+// STUB: //! them (and their `mod` lines).
+// BEGIN SOLUTION
+//! The reference's design, one part a file: size classes (`size_class.rs`);
+//! slabs of one class (`slab.rs`) cut from arenas by a page heap
+//! (`page_heap.rs`); span descriptors kept apart (`span.rs`) and found from
+//! any address by a page map (`page_map.rs`); large blocks on mappings of
+//! their own, resized with `mremap` (`large.rs`); a cache per thread
 //! (`thread_cache.rs`) in front of the locked process heap (`global.rs`).
+// END SOLUTION
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 // BEGIN SOLUTION

@@ -141,10 +141,10 @@ mod tests {
 
     #[test]
     fn slabs_waste_little() {
-        for class in 0..CLASSES {
+        for (class, &block) in CLASS_BYTES.iter().enumerate() {
             let bytes = slab_bytes(class, 4096);
-            assert!(bytes >= CLASS_BYTES[class] && bytes.is_multiple_of(4096));
-            let tail = bytes % CLASS_BYTES[class];
+            assert!(bytes >= block && bytes.is_multiple_of(4096));
+            let tail = bytes % block;
             assert!(
                 tail * 32 <= bytes,
                 "class {class}: {tail} of {bytes} wasted"
