@@ -80,7 +80,10 @@ struct Libraries {
 fn libraries() -> Result<Libraries, String> {
     let solutions = concat!(env!("CARGO_MANIFEST_DIR"), "/../../solutions");
     let lesson7 = Crate {
-        dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../solutions/lesson7-drop-in"),
+        dir: concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../solutions/lesson7-drop-in"
+        ),
         package: "lesson7-solution",
     };
     let lesson8 = Crate {
@@ -188,7 +191,10 @@ mod collatz {
             x = next(x);
         }
         // SAFETY: the first len numbers are written.
-        let sum = unsafe { std::slice::from_raw_parts(data, len) }.iter().map(|x| x % 1000 + 1).sum();
+        let sum = unsafe { std::slice::from_raw_parts(data, len) }
+            .iter()
+            .map(|x| x % 1000 + 1)
+            .sum();
         // SAFETY: data is live, freed once.
         unsafe { libc::free(data.cast()) };
         sum
@@ -206,7 +212,14 @@ mod collatz {
             }
         };
         let workers: Vec<_> = (0..threads)
-            .map(|t| std::thread::spawn(move || (1 + t..=TOP).step_by(threads as usize).map(build).sum::<u64>()))
+            .map(|t| {
+                std::thread::spawn(move || {
+                    (1 + t..=TOP)
+                        .step_by(threads as usize)
+                        .map(build)
+                        .sum::<u64>()
+                })
+            })
             .collect();
         let total: u64 = workers.into_iter().map(|w| w.join().unwrap_or(0)).sum();
         println!("{total}");
@@ -234,7 +247,10 @@ mod processes {
         for name in ["list", "vector"] {
             for threads in [1, 4] {
                 cases.push(Case {
-                    title: format!("{name}, {threads} thread{}", if threads == 1 { "" } else { "s" }),
+                    title: format!(
+                        "{name}, {threads} thread{}",
+                        if threads == 1 { "" } else { "s" }
+                    ),
                     program: exe.clone(),
                     args: vec!["--workload".into(), name.into(), threads.to_string()],
                     dir: None,
@@ -258,13 +274,25 @@ mod processes {
         std::fs::write(&words, text).expect("write words");
         let w = words.to_string_lossy().to_string();
         let python = "d = {}\nfor i in range(200000):\n    d['k%d' % ((i * 7919) % 1000003)] = [i, str(i) * 3]\nks = sorted(d)\nprint(len(ks), ks[:2], sum(v[0] for v in d.values()))\n";
-        let listing = if Path::new("/usr/share/doc").is_dir() { "/usr/share/doc" } else { "/etc" };
+        let listing = if Path::new("/usr/share/doc").is_dir() {
+            "/usr/share/doc"
+        } else {
+            "/etc"
+        };
         let specs: [(&str, &str, Vec<String>); 5] = [
             ("ls -lR", "ls", vec!["-lR".into(), listing.into()]),
             ("sort 200k lines", "sort", vec![w.clone()]),
-            ("sort --parallel=4 -S 2M", "sort", vec!["--parallel=4".into(), "-S".into(), "2M".into(), w.clone()]),
+            (
+                "sort --parallel=4 -S 2M",
+                "sort",
+                vec!["--parallel=4".into(), "-S".into(), "2M".into(), w.clone()],
+            ),
             ("gzip -c", "gzip", vec!["-n".into(), "-c".into(), w.clone()]),
-            ("python3 dict of 200k", "python3", vec!["-c".into(), python.into()]),
+            (
+                "python3 dict of 200k",
+                "python3",
+                vec!["-c".into(), python.into()],
+            ),
         ];
         specs
             .into_iter()
@@ -306,7 +334,9 @@ mod processes {
             None => command.env_remove("LD_PRELOAD"),
         };
         let started = Instant::now();
-        let child = command.spawn().map_err(|e| format!("{}: {e}", case.title))?;
+        let child = command
+            .spawn()
+            .map_err(|e| format!("{}: {e}", case.title))?;
         let mut status = 0;
         // SAFETY: an all-zero rusage is a valid value to be overwritten.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -319,7 +349,8 @@ mod processes {
         use std::io::{Read, Seek};
         let mut out = out;
         let mut stdout = Vec::new();
-        out.seek(std::io::SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+        out.seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| e.to_string())?;
         out.read_to_end(&mut stdout).map_err(|e| e.to_string())?;
         Ok(Run {
             wall,
@@ -360,7 +391,11 @@ mod processes {
         let secs = |rs: &Vec<Run>| spread(rs.iter().map(|r| r.wall.as_secs_f64()).collect()).0;
         let rss = |rs: &Vec<Run>| spread(rs.iter().map(|r| r.rss_kib as f64 / 1024.0).collect()).0;
         let ratios = |k: usize| -> Vec<f64> {
-            runs[0].iter().zip(&runs[k]).map(|(s, r)| s.wall.as_secs_f64() / r.wall.as_secs_f64()).collect()
+            runs[0]
+                .iter()
+                .zip(&runs[k])
+                .map(|(s, r)| s.wall.as_secs_f64() / r.wall.as_secs_f64())
+                .collect()
         };
         let same = |k: usize| runs[k].iter().all(|r| r.stdout == runs[0][0].stdout);
         let output = match (same(2), same(1)) {
@@ -393,15 +428,20 @@ mod traces {
     const SAMPLE: Duration = Duration::from_millis(30);
 
     /// The allocators compared, each made fresh for every replay.
-    fn lesson8_metered() -> ReallocAllocator<lesson8_solution::FastHeap<heaplab_suites::alloc::InstrumentedPages>> {
+    fn lesson8_metered(
+    ) -> ReallocAllocator<lesson8_solution::FastHeap<heaplab_suites::alloc::InstrumentedPages>>
+    {
         ReallocAllocator(lesson8_solution::FastHeap::new(metered().0))
     }
 
     fn lesson8_mmap() -> ReallocAllocator<lesson8_solution::FastHeap<lesson8_solution::MmapPages>> {
-        ReallocAllocator(lesson8_solution::FastHeap::new(lesson8_solution::MmapPages::new()))
+        ReallocAllocator(lesson8_solution::FastHeap::new(
+            lesson8_solution::MmapPages::new(),
+        ))
     }
 
-    fn lesson7_metered() -> ReallocAllocator<lesson7_solution::BigHeap<heaplab_suites::alloc::InstrumentedPages>> {
+    fn lesson7_metered(
+    ) -> ReallocAllocator<lesson7_solution::BigHeap<heaplab_suites::alloc::InstrumentedPages>> {
         ReallocAllocator(lesson7_solution::BigHeap::new(metered().0))
     }
 
@@ -417,7 +457,11 @@ mod traces {
     }
 
     /// Utilization from the checked replay (every correctness check on).
-    fn utilization<A: Allocator>(trace: &Trace, alloc: &mut A, meter: &dyn Footprint) -> Result<f64, String> {
+    fn utilization<A: Allocator>(
+        trace: &Trace,
+        alloc: &mut A,
+        meter: &dyn Footprint,
+    ) -> Result<f64, String> {
         let checked = replay::checked(trace, alloc, meter);
         match checked.failure {
             Some(f) => Err(format!("line {}: {}", f.line, f.message)),
@@ -432,9 +476,17 @@ mod traces {
         for trace in generate::generate(DEFAULT_SEED) {
             eprintln!("{} …", trace.name);
             let (pages, log) = metered();
-            let u8_ = utilization(&trace, &mut ReallocAllocator(lesson8_solution::FastHeap::new(pages)), &log);
+            let u8_ = utilization(
+                &trace,
+                &mut ReallocAllocator(lesson8_solution::FastHeap::new(pages)),
+                &log,
+            );
             let (pages, log) = metered();
-            let u7 = utilization(&trace, &mut ReallocAllocator(lesson7_solution::BigHeap::new(pages)), &log);
+            let u7 = utilization(
+                &trace,
+                &mut ReallocAllocator(lesson7_solution::BigHeap::new(pages)),
+                &log,
+            );
             // Enough replays per sample that the system allocator's lasts SAMPLE.
             let once = sample(&trace, &|| SystemAllocator, 3) / 3.0;
             let replays = ((SAMPLE.as_secs_f64() / once.max(1e-6)) as usize).clamp(1, 2000);
@@ -447,7 +499,10 @@ mod traces {
                         0 => sample(&trace, &|| SystemAllocator, replays),
                         1 => sample(&trace, &lesson8_metered, replays),
                         2 => sample(&trace, &lesson8_mmap, replays),
-                        _ => sample(&trace, &lesson7_metered, replays.div_ceil(20)) * replays as f64 / replays.div_ceil(20) as f64,
+                        _ => {
+                            sample(&trace, &lesson7_metered, replays.div_ceil(20)) * replays as f64
+                                / replays.div_ceil(20) as f64
+                        }
                     };
                 }
                 for k in 0..3 {
