@@ -5,7 +5,6 @@ use std::ptr::NonNull;
 
 use heaplab_kit::{Block, FullHeap, Heap, PageSource, Realloc, Stats, ALIGN};
 
-
 /// The fast heap over a page source.
 pub struct FastHeap<S: PageSource> {
     pages: S,
@@ -64,4 +63,3 @@ impl<S: PageSource> FullHeap for FastHeap<S> {
         todo!()
     }
 }
-

@@ -259,4 +259,3 @@ unsafe impl<H: FullHeap + Send> GlobalAlloc for LockedHeap<H> {
         new
     }
 }
-

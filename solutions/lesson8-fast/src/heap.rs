@@ -21,8 +21,8 @@
 use std::ptr::NonNull;
 
 use heaplab_kit::{Block, FullHeap, Heap, PageSource, Realloc, Stats, ALIGN};
-
 // BEGIN SOLUTION
+
 use crate::misuse::misuse_at;
 use crate::page_map::{PageMap, TAG_MASK};
 use crate::pages::CountedPages;
@@ -276,8 +276,8 @@ impl<S: PageSource> FullHeap for FastHeap<S> {
         // END SOLUTION
     }
 }
-
 // BEGIN SOLUTION
+
 impl<S: PageSource> Drop for FastHeap<S> {
     /// Gives every page back: arenas, descriptors, the page map.
     fn drop(&mut self) {

@@ -259,7 +259,6 @@ unsafe impl<H: FullHeap + Send> GlobalAlloc for LockedHeap<H> {
         new
     }
 }
-
 // BEGIN SOLUTION
 
 #[cfg(test)]
