@@ -22,6 +22,7 @@ mod size_class;
 mod slab;
 mod span;
 mod thread_cache;
+mod tls;
 
 pub use global::{print_stats, print_stats_to, process_stats, Malloc};
 pub use heap::FastHeap;

@@ -25,7 +25,7 @@ use crate::lock::LockedHeap;
 use crate::misuse::write_fd;
 use crate::pages::MmapPages;
 // BEGIN SOLUTION
-use crate::page_map::{self, Node, TAG_MASK};
+use crate::page_map::Node;
 use crate::size_class::{class_of, CLASS_BYTES, MAX_SMALL_BYTES};
 use crate::thread_cache;
 // END SOLUTION
@@ -80,14 +80,11 @@ pub fn slot_key() -> usize {
     SLOT_KEY.load(Ordering::Relaxed)
 }
 
-/// The size class of the block at `ptr`, read from the page map without
-/// the lock; `None` for a big block or an address that is not a block.
+/// The process heap's page-map root, for lookups without the lock: null
+/// until the heap has mapped anything.
 #[inline]
-fn class_of_block(ptr: NonNull<u8>) -> Option<usize> {
-    // SAFETY: the root is null or the process heap's, which lives forever.
-    let entry =
-        unsafe { page_map::lookup(MAP_ROOT.load(Ordering::Acquire), ptr.as_ptr() as usize) };
-    (entry & TAG_MASK).checked_sub(1)
+pub fn map_root() -> *const Node {
+    MAP_ROOT.load(Ordering::Acquire)
 }
 // END SOLUTION
 
@@ -213,11 +210,9 @@ pub unsafe fn free(ptr: *mut u8) {
     let Some(block) = NonNull::new(ptr) else {
         return;
     };
-    if let Some(class) = class_of_block(block) {
-        // SAFETY: the caller's promise: a live block, of this class.
-        if unsafe { thread_cache::free(class, block) } {
-            return;
-        }
+    // SAFETY: the caller's promise: a live block, not used after.
+    if unsafe { thread_cache::free(block) } {
+        return;
     }
     // SAFETY: the caller's promise.
     with_central(|heap| unsafe { heap.free(block) });
@@ -257,7 +252,11 @@ pub unsafe fn realloc(ptr: *mut u8, size: usize) -> *mut u8 {
         return ptr::null_mut();
     }
     // BEGIN SOLUTION: in place when the block allows it, else allocate, copy, free; big blocks grow with mremap (the heap's realloc)
-    let Some(class) = class_of_block(block) else {
+    // SAFETY: the caller's promise.
+    if let Some(moved) = unsafe { thread_cache::realloc(block, size) } {
+        return moved;
+    }
+    let Some(class) = thread_cache::class_of(block) else {
         // SAFETY: the caller's promise: a live block (a big one).
         return with_central(|heap| unsafe { heap.realloc(block, size) })
             .map_or(ptr::null_mut(), NonNull::as_ptr);
@@ -298,7 +297,7 @@ pub unsafe fn usable_size(ptr: *mut u8) -> usize {
     let Some(block) = NonNull::new(ptr) else {
         return 0;
     };
-    match class_of_block(block) {
+    match thread_cache::class_of(block) {
         Some(class) => CLASS_BYTES[class],
         // SAFETY: the caller's promise.
         None => with_central(|heap| unsafe { heap.usable_size(block) }).unwrap_or(0),

@@ -90,6 +90,46 @@ pub unsafe fn lookup(root: *const Node, addr: usize) -> usize {
     unsafe { (*node)[index(addr, LEVELS - 1)].load(Ordering::Acquire) }
 }
 
+/// Address bits below a leaf's index: a leaf covers `1 << LEAF_SHIFT`
+/// bytes (2 MiB).
+pub const LEAF_SHIFT: u32 = GRAIN_SHIFT + LEVEL_BITS;
+
+/// The leaf node that holds the entries of `addr`, or null if there is
+/// none yet: the first three steps of [`lookup`]. A leaf, once made, stays
+/// where it is as long as the map lives, so a caller may keep it and read
+/// the entries of its 2 MiB with [`entry_in`] alone, as a CPU's TLB keeps
+/// the translations it has looked up.
+///
+/// # Safety
+/// As for [`lookup`].
+#[inline]
+pub unsafe fn leaf(root: *const Node, addr: usize) -> *const Node {
+    if root.is_null() || addr >> ADDRESS_BITS != 0 {
+        return std::ptr::null();
+    }
+    let mut node = root;
+    for level in 0..LEVELS - 1 {
+        // SAFETY: node is a live node of the map.
+        let child = unsafe { (*node)[index(addr, level)].load(Ordering::Acquire) };
+        if child == 0 {
+            return std::ptr::null();
+        }
+        node = child as *const Node;
+    }
+    node
+}
+
+/// The entry for `addr` in `leaf`, the leaf that covers it.
+///
+/// # Safety
+/// `leaf` is a leaf returned by [`leaf`] for an address in the same 2 MiB,
+/// of a map that is still alive.
+#[inline]
+pub unsafe fn entry_in(leaf: *const Node, addr: usize) -> usize {
+    // SAFETY: the caller's promise.
+    unsafe { (*leaf)[index(addr, LEVELS - 1)].load(Ordering::Acquire) }
+}
+
 impl PageMap {
     /// An empty map: nothing mapped yet.
     pub const fn new() -> Self {

@@ -31,26 +31,46 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use heaplab_kit::Stats;
 
-use crate::global::{slot_key, with_central};
+use crate::global::{map_root, slot_key, with_central};
 use crate::misuse::misuse_at;
-use crate::size_class::{CLASSES, CLASS_BYTES};
+use crate::page_map::{self, Node, LEAF_SHIFT, TAG_MASK};
+use crate::size_class::{class_of as class_of_size, CLASSES, CLASS_BYTES, MAX_SMALL_BYTES};
 use crate::span::FreeSlot;
+use crate::tls;
 
 /// Bytes of each class a cache may hold before it gives half back.
 const CACHE_BYTES_PER_CLASS: usize = 32 * 1024;
 /// Most blocks of one class a cache holds, however small the class.
 const MAX_CACHED: usize = 1024;
 
-/// The most blocks of `class` a cache keeps.
-fn limit(class: usize) -> usize {
-    (CACHE_BYTES_PER_CLASS / CLASS_BYTES[class]).clamp(2, MAX_CACHED)
+/// The most blocks of each class a cache keeps (a table, so that `free`
+/// divides nothing).
+const LIMITS: [usize; CLASSES] = limits();
+
+const fn limits() -> [usize; CLASSES] {
+    let mut table = [0; CLASSES];
+    let mut class = 0;
+    while class < CLASSES {
+        let fit = CACHE_BYTES_PER_CLASS / CLASS_BYTES[class];
+        table[class] = if fit < 2 {
+            2
+        } else if fit > MAX_CACHED {
+            MAX_CACHED
+        } else {
+            fit
+        };
+        class += 1;
+    }
+    table
 }
 
 /// Where a thread's cache is in its life.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum State {
-    /// Never used: the first `malloc` registers it.
-    Fresh,
+    /// Never used: the first `malloc` registers it. Zero, as a new
+    /// thread's storage is.
+    Fresh = 0,
     /// Being registered. Registering may itself allocate (glibc's
     /// `pthread_setspecific` can), and those allocations must go straight
     /// to the process heap.
@@ -69,7 +89,8 @@ struct Bin {
     count: usize,
 }
 
-/// A thread's cache.
+/// A thread's cache. Its initial state, [`ThreadCache::new`], is all zero
+/// bytes (`tls.rs` relies on it): null lists, zero counters, `Fresh`.
 pub struct ThreadCache {
     /// Per class, its free blocks. Only the owning thread touches them, and
     /// never re-entrantly (the cache calls nothing that could `malloc`).
@@ -84,10 +105,21 @@ pub struct ThreadCache {
     /// heap's lock held).
     next: Cell<*const ThreadCache>,
     prev: Cell<*const ThreadCache>,
+    /// The last page-map leaf this thread looked up, and the 2 MiB region
+    /// it covers, plus one (0: none yet): most frees are of blocks near the
+    /// last one, and then the class is one load away instead of four.
+    leaf_region: Cell<usize>,
+    leaf: Cell<*const Node>,
 }
 
 impl ThreadCache {
-    const fn new() -> Self {
+    /// A fresh cache: the value of the zero bytes a new thread's TLS block
+    /// starts with (the x86-64 path of `tls.rs` never calls this).
+    #[cfg_attr(
+        all(target_arch = "x86_64", target_os = "linux", not(miri)),
+        allow(dead_code)
+    )]
+    pub const fn new() -> Self {
         ThreadCache {
             bins: UnsafeCell::new(
                 [Bin {
@@ -100,35 +132,130 @@ impl ThreadCache {
             frees: AtomicUsize::new(0),
             next: Cell::new(ptr::null()),
             prev: Cell::new(ptr::null()),
+            leaf_region: Cell::new(0),
+            leaf: Cell::new(ptr::null()),
         }
     }
-}
 
-thread_local! {
-    /// This thread's cache. A `const` initializer and no `Drop`: Rust then
-    /// needs no lazy set-up or destructor registration for it (which could
-    /// allocate), just the thread's own TLS block.
-    static CACHE: ThreadCache = const { ThreadCache::new() };
+    /// The size class of the block at `ptr` (the page map's entry, through
+    /// the remembered leaf when it covers `ptr`); `None` for anything but
+    /// a block of a slab.
+    #[inline]
+    fn class_of(&self, ptr: NonNull<u8>) -> Option<usize> {
+        let addr = ptr.as_ptr() as usize;
+        let region = (addr >> LEAF_SHIFT) + 1;
+        let leaf = if self.leaf_region.get() == region {
+            self.leaf.get()
+        } else {
+            // SAFETY: the root is null or the process heap's, alive forever.
+            let leaf = unsafe { page_map::leaf(map_root(), addr) };
+            if leaf.is_null() {
+                return None;
+            }
+            self.leaf_region.set(region);
+            self.leaf.set(leaf);
+            leaf
+        };
+        // SAFETY: the leaf covers addr's 2 MiB; the map lives forever.
+        let entry = unsafe { page_map::entry_in(leaf, addr) };
+        (entry & TAG_MASK).checked_sub(1)
+    }
 }
 
 /// Runs `f` on this thread's cache if it can be used (registering it on
 /// first use); `None` when the thread must use the process heap directly.
-#[inline]
+#[inline(always)]
 fn with_cache<R>(f: impl FnOnce(&ThreadCache) -> R) -> Option<R> {
-    CACHE.with(|cache| match cache.state.get() {
+    // SAFETY: this thread's cache, alive as long as the thread; only this
+    // thread changes it (others read its atomic counters).
+    let cache = unsafe { &*tls::this_thread() };
+    match cache.state.get() {
         State::Active => Some(f(cache)),
         State::Fresh if register(cache) => Some(f(cache)),
         _ => None,
-    })
+    }
 }
 
 /// A block of `class` from this thread's cache: `None` when the thread has
 /// no cache to use, `Some(null)` when memory ran out.
 #[inline]
 pub fn malloc(class: usize) -> Option<*mut u8> {
+    with_cache(|cache| cache.pop(class))
+}
+
+/// The size class of the block at `ptr`, from the page map; `None` for a
+/// large block or an address that is no block.
+#[inline]
+pub fn class_of(ptr: NonNull<u8>) -> Option<usize> {
+    match with_cache(|cache| cache.class_of(ptr)) {
+        Some(class) => class,
+        // SAFETY: the root is null or the process heap's, alive forever.
+        None => (unsafe { page_map::lookup(map_root(), ptr.as_ptr() as usize) } & TAG_MASK)
+            .checked_sub(1),
+    }
+}
+
+/// Takes the block at `ptr` into this thread's cache if it is a block of a
+/// slab; false when it is not (a large block, or no block) or the thread
+/// has no cache to use.
+///
+/// # Safety
+/// `ptr` is a live block of the process heap, not used after this.
+#[inline]
+pub unsafe fn free(ptr: NonNull<u8>) -> bool {
     with_cache(|cache| {
+        let Some(class) = cache.class_of(ptr) else {
+            return false;
+        };
+        // SAFETY: the caller's promise.
+        unsafe { cache.push(class, ptr) };
+        true
+    })
+    .unwrap_or(false)
+}
+
+/// C's `realloc` of a slab's block to a size a slab serves too, all in this
+/// thread's cache: the block itself if its class does not change, else a
+/// block of the new class with the bytes copied, the old one cached.
+/// `None` when the cache cannot do it (no cache, a large block or size);
+/// `Some(null)` when memory ran out, the block kept.
+///
+/// # Safety
+/// `ptr` is a live block of the process heap; after a non-null `Some`,
+/// nothing uses it unless it is the address returned.
+#[inline]
+pub unsafe fn realloc(ptr: NonNull<u8>, size: usize) -> Option<*mut u8> {
+    if size > MAX_SMALL_BYTES {
+        return None;
+    }
+    with_cache(|cache| {
+        let old = cache.class_of(ptr)?;
+        let new = class_of_size(size);
+        if new == old {
+            return Some(ptr.as_ptr());
+        }
+        let block = cache.pop(new);
+        if !block.is_null() {
+            // SAFETY: two distinct live blocks, each holding the bytes copied.
+            unsafe {
+                ptr.as_ptr()
+                    .copy_to_nonoverlapping(block, size.min(CLASS_BYTES[old]))
+            };
+            // SAFETY: the old block is replaced (the caller's promise).
+            unsafe { cache.push(old, ptr) };
+        }
+        Some(block)
+    })
+    .flatten()
+}
+
+impl ThreadCache {
+    /// Pops a block of `class`, refilling the list from the process heap
+    /// when it is empty; null when memory ran out.
+    #[inline]
+    fn pop(&self, class: usize) -> *mut u8 {
         // SAFETY: only this thread touches its bins, and not re-entrantly.
-        let bin = unsafe { &mut (*cache.bins.get())[class] };
+        let bin = unsafe { &mut (*self.bins.get())[class] };
         if bin.head.is_null() {
             refill(bin, class);
             if bin.head.is_null() {
@@ -142,27 +269,25 @@ pub fn malloc(class: usize) -> Option<*mut u8> {
             (*slot).key = 0; // a live block carries no key
         }
         bin.count -= 1;
-        bump(&cache.mallocs);
+        bump(&self.mallocs);
         slot.cast()
-    })
-}
+    }
 
-/// Takes the block at `ptr`, of `class`, into this thread's cache; false
-/// when the thread has no cache to use.
-///
-/// # Safety
-/// `ptr` is a live block of the process heap, of `class`, not used after.
-#[inline]
-pub unsafe fn free(class: usize, ptr: NonNull<u8>) -> bool {
-    with_cache(|cache| {
+    /// Pushes the block at `ptr` onto the list of `class`, giving half the
+    /// list back to the process heap when it grows past its limit.
+    ///
+    /// # Safety
+    /// `ptr` is a live block of the process heap, of `class`, not used after.
+    #[inline]
+    unsafe fn push(&self, class: usize, ptr: NonNull<u8>) {
         let slot = ptr.cast::<FreeSlot>().as_ptr();
         let key = slot_key();
         // SAFETY: a block of the heap, at least 16 bytes (the caller's promise).
         if unsafe { (*slot).key } == key {
-            check_double_free(cache, class, ptr);
+            check_double_free(self, class, ptr);
         }
         // SAFETY: only this thread touches its bins, and not re-entrantly.
-        let bin = unsafe { &mut (*cache.bins.get())[class] };
+        let bin = unsafe { &mut (*self.bins.get())[class] };
         // SAFETY: the block is ours now (the caller's promise).
         unsafe {
             slot.write(FreeSlot {
@@ -172,12 +297,11 @@ pub unsafe fn free(class: usize, ptr: NonNull<u8>) -> bool {
         };
         bin.head = slot;
         bin.count += 1;
-        bump(&cache.frees);
-        if bin.count > limit(class) {
+        bump(&self.frees);
+        if bin.count > LIMITS[class] {
             flush(bin, bin.count / 2);
         }
-    })
-    .is_some()
+    }
 }
 
 /// Adds one to a counter only this thread writes: a load and a store, no
@@ -191,7 +315,7 @@ fn bump(counter: &AtomicUsize) {
 /// heap, under its lock once.
 #[cold]
 fn refill(bin: &mut Bin, class: usize) {
-    let wanted = limit(class).div_ceil(2);
+    let wanted = LIMITS[class].div_ceil(2);
     let (head, count) = with_central(|heap| heap.take_slots(class, wanted));
     bin.head = head;
     bin.count = count;
@@ -405,8 +529,9 @@ pub unsafe fn add_counts(stats: &mut Stats) {
 /// # Safety
 /// The process heap's lock is held (taken before the fork).
 pub unsafe fn forget_other_threads() {
-    let mine = CACHE
-        .with(|cache| (cache.state.get() == State::Active).then_some(cache as *const ThreadCache));
+    let cache = tls::this_thread();
+    // SAFETY: this thread's cache, alive as long as the thread.
+    let mine = (unsafe { (*cache).state.get() } == State::Active).then_some(cache);
     {
         // SAFETY: the caller's promise.
         let data = unsafe { REGISTRY.data() };
@@ -427,6 +552,31 @@ pub unsafe fn forget_other_threads() {
         // SAFETY: the lock is held; this thread's cache lives as long as
         // the thread, and the list is empty, so it is not listed.
         unsafe { REGISTRY.link(&*mine) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_cache_is_the_zero_bytes_of_a_new_threads_storage() {
+        let fresh = ThreadCache::new();
+        // SAFETY: every field of ThreadCache accepts all-zero bytes (null
+        // pointers, zero counts, State::Fresh = 0): the claim under test.
+        let zero: ThreadCache = unsafe { std::mem::zeroed() };
+        for cache in [&fresh, &zero] {
+            assert!(cache.state.get() == State::Fresh);
+            // SAFETY: nobody else uses these caches.
+            let bins = unsafe { &*cache.bins.get() };
+            assert!(bins.iter().all(|b| b.head.is_null() && b.count == 0));
+            assert_eq!(cache.mallocs.load(Ordering::Relaxed), 0);
+            assert_eq!(cache.frees.load(Ordering::Relaxed), 0);
+            assert!(cache.next.get().is_null() && cache.prev.get().is_null());
+            assert_eq!(cache.leaf_region.get(), 0);
+            assert!(cache.leaf.get().is_null());
+        }
+        assert_eq!(State::Fresh as u8, 0);
     }
 }
 // END SOLUTION
