@@ -148,6 +148,7 @@ unsafe impl GlobalAlloc for Malloc {
 }
 
 /// C's `malloc`: null when memory runs out.
+#[inline]
 pub fn malloc(size: usize) -> *mut u8 {
     // TODO: small sizes without taking the process heap's lock (docs/lesson8.md: per-thread caches); the rest from the process heap
     todo!()
@@ -157,12 +158,14 @@ pub fn malloc(size: usize) -> *mut u8 {
 ///
 /// # Safety
 /// `ptr` is null or a live block of the process heap, not used after this.
+#[inline]
 pub unsafe fn free(ptr: *mut u8) {
     // TODO: free(NULL) does nothing; a small block back without the lock if your design allows; the rest to the process heap
     todo!()
 }
 
 /// C's `calloc`: null when `n * size` overflows or memory runs out.
+#[inline]
 pub fn calloc(n: usize, size: usize) -> *mut u8 {
     // TODO: null when n * size overflows; zeroed memory (pages fresh from the kernel are zero already)
     todo!()
@@ -173,6 +176,7 @@ pub fn calloc(n: usize, size: usize) -> *mut u8 {
 ///
 /// # Safety
 /// `ptr` is null or a live block of the process heap.
+#[inline]
 pub unsafe fn realloc(ptr: *mut u8, size: usize) -> *mut u8 {
     let Some(block) = NonNull::new(ptr) else {
         return malloc(size);

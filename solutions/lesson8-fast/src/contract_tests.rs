@@ -58,47 +58,90 @@ fn addr(p: NonNull<u8>) -> usize {
     p.as_ptr() as usize
 }
 
-/// Every arena is tiled by spans, each found through the page map; slabs
-/// have every grain tagged with their class, free spans and large blocks
-/// their two ends and nothing inside; no two free spans touch (they would
-/// have merged); slabs with room are on their class's list and full ones
-/// are not; `idle_bytes` is what the wholly free arenas add up to.
+/// Every slab arena is tiled by spans, each found through the page map;
+/// slabs have every grain tagged with their class, free spans their two
+/// ends and nothing inside; no two free spans touch (they would have
+/// merged); slabs with room are on their class's list and full ones are
+/// not. A large block's arena has one entry, at the block's first grain,
+/// or none once idle. `idle_bytes` is what the idle arenas add up to.
 fn check_heap<S: PageSource>(heap: &FastHeap<S>) {
-    let mut idle = 0;
-    for arena in heap.arenas.iter().chain(heap.idle_arenas.iter()) {
+    for arena in heap.arenas.iter() {
         // SAFETY: listed arenas are live descriptors.
         let a = unsafe { arena.as_ref() };
-        let mut at = a.start;
-        let mut last_free = false;
-        while at < a.end() {
-            let entry = heap.map.get(at);
-            let span = (entry & !TAG_MASK) as *const Span;
-            assert!(
-                !span.is_null(),
-                "no span registered at {at:#x} in arena {:#x}",
-                a.start
-            );
-            // SAFETY: a non-zero entry points to a live descriptor.
-            let s = unsafe { &*span };
-            let found = (s.start, s.arena as usize);
-            assert_eq!(found, (at, arena.as_ptr() as usize), "span start");
-            match s.kind {
-                Kind::Free | Kind::Large => check_ends(heap, s, span, last_free),
-                Kind::Slab => check_slab(heap, s, span),
-                other => panic!("a {other:?} span inside an arena"),
-            }
-            if s.kind == Kind::Free && s.bytes == a.bytes {
-                idle += a.bytes;
-            }
-            last_free = s.kind == Kind::Free;
-            at = s.end();
+        if a.alone {
+            check_alone(heap, a, arena.as_ptr(), true);
+        } else {
+            check_slab_arena(heap, a, arena.as_ptr());
         }
-        assert_eq!(at, a.end(), "spans overrun their arena");
     }
-    assert_eq!(idle, heap.idle_bytes, "idle bytes: the wholly free arenas");
+    let mut idle = 0;
+    for arena in heap.idle_arenas.iter() {
+        // SAFETY: listed arenas are live descriptors.
+        let a = unsafe { arena.as_ref() };
+        if a.alone {
+            check_alone(heap, a, arena.as_ptr(), false);
+        } else {
+            let span = heap.map.get(a.start) as *const Span;
+            // SAFETY: an idle slab arena is one free span, registered.
+            assert_eq!(
+                unsafe { ((*span).start, (*span).bytes) },
+                (a.start, a.bytes)
+            );
+        }
+        idle += a.bytes;
+    }
+    assert_eq!(idle, heap.idle_bytes, "idle bytes: the idle arenas");
 }
 
-/// A free span or a large block: its last grain registered, nothing inside.
+/// A large block's arena: its block's first grain registered (`busy`), or
+/// nothing at all once idle.
+fn check_alone<S: PageSource>(heap: &FastHeap<S>, a: &Span, arena: *mut Span, busy: bool) {
+    let entries: Vec<(usize, usize)> = (a.start..a.end())
+        .step_by(GRAIN_BYTES)
+        .map(|at| (at, heap.map.get(at)))
+        .filter(|&(_, entry)| entry != 0)
+        .collect();
+    if !busy {
+        assert!(entries.is_empty(), "an idle arena with page map entries");
+        return;
+    }
+    assert_eq!(entries.len(), 1, "a large block's arena has one entry");
+    let (at, entry) = entries[0];
+    // SAFETY: a non-zero entry points to a live descriptor.
+    let s = unsafe { &*(entry as *const Span) };
+    assert_eq!(
+        (s.kind, s.start, s.end(), s.arena),
+        (Kind::Large, at, a.end(), arena)
+    );
+}
+
+/// A slab arena, tiled by free spans and slabs.
+fn check_slab_arena<S: PageSource>(heap: &FastHeap<S>, a: &Span, arena: *mut Span) {
+    let mut at = a.start;
+    let mut last_free = false;
+    while at < a.end() {
+        let entry = heap.map.get(at);
+        let span = (entry & !TAG_MASK) as *const Span;
+        assert!(
+            !span.is_null(),
+            "no span registered at {at:#x} in arena {:#x}",
+            a.start
+        );
+        // SAFETY: a non-zero entry points to a live descriptor.
+        let s = unsafe { &*span };
+        assert_eq!((s.start, s.arena), (at, arena), "span start");
+        match s.kind {
+            Kind::Free => check_ends(heap, s, span, last_free),
+            Kind::Slab => check_slab(heap, s, span),
+            other => panic!("a {other:?} span inside a slab arena"),
+        }
+        last_free = s.kind == Kind::Free;
+        at = s.end();
+    }
+    assert_eq!(at, a.end(), "spans overrun their arena");
+}
+
+/// A free span: its last grain registered, nothing inside.
 fn check_ends<S: PageSource>(heap: &FastHeap<S>, s: &Span, span: *const Span, last_free: bool) {
     let free = s.kind == Kind::Free;
     assert!(

@@ -27,7 +27,7 @@ use crate::misuse::misuse_at;
 use crate::page_map::{PageMap, TAG_MASK};
 use crate::pages::CountedPages;
 use crate::size_class::{
-    aligned_class, class_of, slab_bytes, CLASSES, CLASS_BYTES, MAX_SMALL_BYTES,
+    aligned_class, class_of, realloc_class, slab_bytes, CLASSES, CLASS_BYTES, MAX_SMALL_BYTES,
 };
 use crate::span::{Kind, Span, SpanList, SpanPool};
 
@@ -220,10 +220,15 @@ impl<S: PageSource> Realloc for FastHeap<S> {
         // BEGIN SOLUTION: in place when the block allows it (and always when shrinking if memory runs out), else allocate, copy, free; big blocks grow with remap
         match self.find(ptr, "realloc") {
             Found::Small { class, .. } => {
-                if size <= MAX_SMALL_BYTES && class_of(size) == class {
-                    return Some(ptr);
-                }
-                let Some(new) = self.malloc(size) else {
+                let to = if size <= MAX_SMALL_BYTES {
+                    match realloc_class(class, size) {
+                        None => return Some(ptr),
+                        Some(to) => self.malloc_small(to).inspect(|_| self.allocated += 1),
+                    }
+                } else {
+                    self.malloc(size)
+                };
+                let Some(new) = to else {
                     // Shrinking never fails: the block is big enough.
                     return (size <= CLASS_BYTES[class]).then_some(ptr);
                 };

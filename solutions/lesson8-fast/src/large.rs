@@ -48,21 +48,28 @@ impl<S: PageSource> FastHeap<S> {
         // The lead stays in the arena, unused: the block's span starts at
         // the aligned address, and the arena still records the mapping.
         let payload = s.start.next_multiple_of(align);
+        if self.map.reserve(&mut self.pages, payload, 1).is_none() {
+            // SAFETY: the whole arena, on no list, no entries, unused.
+            unsafe { self.unmap_arena(span) };
+            return None;
+        }
+        // SAFETY: as above.
+        let s = unsafe { &mut *span.as_ptr() };
         s.bytes -= payload - s.start;
         s.start = payload;
         s.kind = Kind::Large;
         let fresh = std::mem::replace(&mut s.fresh, false);
-        self.set_ends(span, span.as_ptr() as usize);
+        self.set_entry(span, span.as_ptr() as usize);
         Some((NonNull::new(payload as *mut u8)?, fresh))
     }
 
-    /// Sets the page map entries of a large block's first grain (where
-    /// `free` looks) and last grain to `entry`.
-    fn set_ends(&mut self, span: NonNull<Span>, entry: usize) {
+    /// Sets the page map entry of a large block's first grain, where
+    /// `free` looks, to `entry`. Nothing else in its arena needs one: no
+    /// neighbour ever looks for it.
+    fn set_entry(&mut self, span: NonNull<Span>, entry: usize) {
         // SAFETY: a live descriptor.
-        let (start, end) = unsafe { (span.as_ref().start, span.as_ref().end()) };
+        let start = unsafe { span.as_ref().start };
         self.map.set(start, GRAIN_BYTES, entry);
-        self.map.set(end - 1, 1, entry);
     }
 
     /// Gives the large block `span` back: its arena goes idle.
@@ -70,17 +77,9 @@ impl<S: PageSource> FastHeap<S> {
     /// # Safety
     /// `span` is a live large block that nothing uses any more.
     pub(crate) unsafe fn free_large(&mut self, span: NonNull<Span>) {
-        self.set_ends(span, 0);
-        // SAFETY: a live descriptor and its arena record.
-        unsafe {
-            let s = span.as_ptr();
-            // The span takes its whole arena back, lead included.
-            let arena = (*s).arena;
-            (*s).start = (*arena).start;
-            (*s).bytes = (*arena).bytes;
-        }
-        // SAFETY: the whole arena, on no list, entries cleared, unused.
-        unsafe { self.free_span(span) };
+        self.set_entry(span, 0);
+        // SAFETY: alone in its arena, entry cleared, unused.
+        unsafe { self.idle_alone(span) };
     }
 
     /// Resizes the large block `span` to `size` bytes: a slab block if it
@@ -109,6 +108,10 @@ impl<S: PageSource> FastHeap<S> {
         if new_arena_bytes == arena_bytes {
             return Some(ptr);
         }
+        // The heap grows: not while it keeps idle memory.
+        if new_arena_bytes > arena_bytes {
+            self.release_idle();
+        }
         // The block may move, and must be registered at its new address
         // after the move, when failing is no longer an option: map the
         // page-map nodes that could take now.
@@ -116,7 +119,7 @@ impl<S: PageSource> FastHeap<S> {
         let old = NonNull::new(arena_start as *mut u8)?;
         // SAFETY: [arena_start, + arena_bytes) is exactly the arena's mapping.
         let new = unsafe { self.pages.remap(old, arena_bytes, new_arena_bytes) }?;
-        self.set_ends(span, 0);
+        self.set_entry(span, 0);
         let new_start = new.as_ptr() as usize;
         // SAFETY: the span now describes the resized mapping, lead and all;
         // then the block starts after the lead again.
@@ -125,12 +128,9 @@ impl<S: PageSource> FastHeap<S> {
             (*span.as_ptr()).start += lead;
             (*span.as_ptr()).bytes -= lead;
         }
-        let entry = span.as_ptr() as usize;
-        for grain in [new_start + lead, new_start + new_arena_bytes - 1] {
-            let reserved = self.map.reserve(&mut self.pages, grain, 1);
-            reserved.expect("stocked nodes cover a block's two ends");
-        }
-        self.set_ends(span, entry);
+        let reserved = self.map.reserve(&mut self.pages, new_start + lead, 1);
+        reserved.expect("stocked nodes cover a block's first grain");
+        self.set_entry(span, span.as_ptr() as usize);
         NonNull::new((new_start + lead) as *mut u8)
     }
 

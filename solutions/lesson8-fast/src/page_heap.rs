@@ -2,9 +2,9 @@
 // BEGIN SOLUTION
 //! The page heap: arenas (mappings) and the runs of pages cut from them.
 //!
-//! An *arena* is one `map` call. Slabs are cut from arenas of a sixteenth of
-//! the memory in use (16 KiB to 1 MiB); a large block gets an arena of its
-//! own (`large.rs`). A span given back merges with its free neighbours,
+//! An *arena* is one `map` call. Slabs are cut from arenas of a 32nd of the
+//! memory in use (16 KiB to 1 MiB); a large block gets an arena of its own
+//! (`large.rs`). A span given back merges with its free neighbours,
 //! exactly as lesson 5 merged free chunks, but a page at a time and found
 //! through the page map instead of a list walk.
 //!
@@ -20,11 +20,12 @@
 //! freed finds its neighbours at `start - 1` and `end` in constant time.
 //!
 //! A wholly free arena stays mapped (*idle*) while idle arenas add up to at
-//! most an eighth of the memory in use (and at least 128 KiB): a program
+//! most a sixteenth of the memory in use (and at least 64 KiB): a program
 //! that frees and allocates in waves then reuses pages it has touched
 //! already, instead of paying `munmap`, `mmap` and a page fault per page
-//! every wave. And a new arena is an idle one resized (`remap`) whenever
-//! there is one: the heap never maps more while memory it has sits idle.
+//! every wave. And the heap never grows while memory it has sits idle: a
+//! new arena is an idle one resized (`remap`) whenever there is one, and a
+//! large block about to grow first unmaps the idle arenas.
 
 use std::ptr::NonNull;
 
@@ -34,7 +35,7 @@ use crate::heap::{FastHeap, FREE_LISTS};
 use crate::page_map::{GRAIN_BYTES, TAG_MASK};
 use crate::span::{Kind, Span};
 
-/// Bounds of the size of an arena for slabs: a sixteenth of the memory in
+/// Bounds of the size of an arena for slabs: a 32nd of the memory in
 /// use, between these. A small heap's last, partly used arena wastes
 /// little; a big heap's arenas are big, so that `mmap` calls stay rare.
 const MIN_ARENA_BYTES: usize = 16 * 1024;
@@ -50,7 +51,7 @@ impl<S: PageSource> FastHeap<S> {
     pub(crate) fn alloc_span(&mut self, bytes: usize) -> Option<NonNull<Span>> {
         let span = match self.find_free(bytes) {
             Some(span) => self.take_free(span),
-            None => self.obtain_arena(bytes.max(self.arena_bytes()))?,
+            None => self.obtain_arena(bytes.max(self.arena_bytes()), false)?,
         };
         // SAFETY: a free span taken off its list, or a fresh one: ours.
         let s = unsafe { &mut *span.as_ptr() };
@@ -86,12 +87,9 @@ impl<S: PageSource> FastHeap<S> {
     }
 
     /// A span of `bytes` that is a whole arena, for one large block: on no
-    /// list, with no page map entries (`large.rs`).
+    /// list, with no page map entries.
     pub(crate) fn alloc_alone(&mut self, bytes: usize) -> Option<NonNull<Span>> {
-        let span = self.obtain_arena(bytes)?;
-        // SAFETY: a whole arena's span and its arena record, ours.
-        unsafe { (*(*span.as_ptr()).arena).alone = true };
-        Some(span)
+        self.obtain_arena(bytes, true)
     }
 
     /// The smallest listed free span of at least `bytes`.
@@ -141,25 +139,37 @@ impl<S: PageSource> FastHeap<S> {
     }
 
     /// An arena of `bytes` (whole pages) as one free span, on no list, with
-    /// no page map entries but every grain reserved: an idle arena resized,
-    /// or a new mapping.
-    fn obtain_arena(&mut self, bytes: usize) -> Option<NonNull<Span>> {
-        if let Some(span) = self.recycle_idle(bytes) {
-            return Some(span);
+    /// no page map entries: an idle arena resized, or a new mapping. For
+    /// slabs (not `alone`), the page map nodes of its every grain are
+    /// reserved; a large block reserves its own one.
+    fn obtain_arena(&mut self, bytes: usize, alone: bool) -> Option<NonNull<Span>> {
+        let span = match self.recycle_idle(bytes) {
+            Some(span) => span,
+            None => self.map_arena(bytes)?,
+        };
+        // SAFETY: a whole arena's span, ours, and its arena record.
+        let (start, arena) = unsafe { (span.as_ref().start, span.as_ref().arena) };
+        if !alone && self.map.reserve(&mut self.pages, start, bytes).is_none() {
+            // SAFETY: the whole arena, on no list, no entries, unused.
+            unsafe { self.unmap_arena(span) };
+            return None;
         }
+        // SAFETY: as above.
+        unsafe { (*arena).alone = alone };
+        Some(span)
+    }
+
+    /// Maps a new arena of `bytes` and returns it as one free span.
+    fn map_arena(&mut self, bytes: usize) -> Option<NonNull<Span>> {
         let map = self.pages.map(bytes)?;
         let start = map.as_ptr() as usize;
-        let made = (|| {
-            self.map.reserve(&mut self.pages, start, bytes)?;
-            let arena = self.pool.take(&mut self.pages, Kind::Arena, start, bytes)?;
-            let Some(span) = self.pool.take(&mut self.pages, Kind::Free, start, bytes) else {
+        let arena = self.pool.take(&mut self.pages, Kind::Arena, start, bytes);
+        let span = arena.and_then(|_| self.pool.take(&mut self.pages, Kind::Free, start, bytes));
+        let (Some(arena), Some(span)) = (arena, span) else {
+            if let Some(arena) = arena {
                 // SAFETY: just taken, on no list.
                 unsafe { self.pool.give(arena) };
-                return None;
-            };
-            Some((arena, span))
-        })();
-        let Some((arena, span)) = made else {
+            }
             // SAFETY: the arena was mapped just above and nothing uses it.
             unsafe { self.pages.unmap(map, bytes) };
             return None;
@@ -173,9 +183,10 @@ impl<S: PageSource> FastHeap<S> {
         Some(span)
     }
 
-    /// An idle arena resized to `bytes`: the smallest one big enough, else
-    /// the biggest. `remap` keeps the pages already touched (no new page
-    /// faults) and costs one system call, as a new `map` would.
+    /// An idle arena resized to `bytes`, as one free span (see
+    /// [`obtain_arena`](Self::obtain_arena)): the smallest one big enough,
+    /// else the biggest. `remap` keeps the pages already touched (no new
+    /// page faults) and costs one system call, as a new `map` would.
     fn recycle_idle(&mut self, bytes: usize) -> Option<NonNull<Span>> {
         let size = |arena: &NonNull<Span>| {
             // SAFETY: listed arenas are live descriptors.
@@ -189,9 +200,7 @@ impl<S: PageSource> FastHeap<S> {
         let arena = big_enough.or_else(|| self.idle_arenas.iter().max_by_key(size))?;
         // SAFETY: as above.
         let (start, old_bytes) = unsafe { (arena.as_ref().start, arena.as_ref().bytes) };
-        // SAFETY: an idle arena is one free span, registered at its start.
-        let span = unsafe { NonNull::new_unchecked(self.map.get(start) as *mut Span) };
-        let span = self.take_free(span);
+        let span = self.claim_idle(arena)?;
         if old_bytes != bytes {
             // SAFETY: exactly the arena's mapping, all free.
             let new = unsafe {
@@ -199,25 +208,64 @@ impl<S: PageSource> FastHeap<S> {
                     .remap(NonNull::new_unchecked(start as *mut u8), old_bytes, bytes)
             };
             let Some(new) = new else {
-                // SAFETY: the whole arena, on no list, entries cleared.
+                // SAFETY: the whole arena, on no list, no entries.
                 unsafe { self.unmap_arena(span) };
                 return None;
             };
             // SAFETY: the arena record and its span now describe the new mapping.
             unsafe { self.moved(span, new.as_ptr() as usize, bytes) };
-            if self
-                .map
-                .reserve(&mut self.pages, new.as_ptr() as usize, bytes)
-                .is_none()
-            {
-                // SAFETY: as above.
-                unsafe { self.unmap_arena(span) };
-                return None;
-            }
         }
         // SAFETY: the span is ours; its pages have been used.
         unsafe { (*span.as_ptr()).fresh = false };
         Some(span)
+    }
+
+    /// Takes the idle arena `arena` back into use, as one free span on no
+    /// list with no page map entries; `None` if no descriptor is left.
+    fn claim_idle(&mut self, arena: NonNull<Span>) -> Option<NonNull<Span>> {
+        // SAFETY: an idle arena's record, live.
+        let (start, bytes, alone) = unsafe {
+            (
+                arena.as_ref().start,
+                arena.as_ref().bytes,
+                arena.as_ref().alone,
+            )
+        };
+        if !alone {
+            // A slab arena's idle form is one listed free span, registered
+            // at its start.
+            // SAFETY: as said.
+            let span = unsafe { NonNull::new_unchecked(self.map.get(start) as *mut Span) };
+            return Some(self.take_free(span));
+        }
+        // A large block's arena went idle without a span (see free_large).
+        let span = self.pool.take(&mut self.pages, Kind::Free, start, bytes)?;
+        // SAFETY: a fresh descriptor; the arena record is on the idle list.
+        unsafe {
+            (*span.as_ptr()).arena = arena.as_ptr();
+            self.idle_arenas.remove(arena);
+            self.arenas.push(arena);
+        }
+        self.idle_bytes -= bytes;
+        Some(span)
+    }
+
+    /// Makes the arena of a freed large block idle, its span descriptor
+    /// given back (the arena holds nothing else: no free span to list).
+    ///
+    /// # Safety
+    /// `span` is a large block's span, alone in its arena, with no page map
+    /// entries, that nothing uses any more.
+    pub(crate) unsafe fn idle_alone(&mut self, span: NonNull<Span>) {
+        // SAFETY: the caller's promise; the arena record is live and busy.
+        unsafe {
+            let arena = NonNull::new_unchecked(span.as_ref().arena);
+            self.pool.give(span);
+            self.arenas.remove(arena);
+            self.idle_arenas.push(arena);
+            self.idle_bytes += arena.as_ref().bytes;
+        }
+        self.trim_idle();
     }
 
     /// Records that the whole-arena span `span` now lives at `[start, start
@@ -280,18 +328,28 @@ impl<S: PageSource> FastHeap<S> {
     /// Unmaps idle arenas, the latest first, while they add up to more than
     /// the budget.
     fn trim_idle(&mut self) {
-        while self.idle_bytes > self.idle_budget() {
-            let Some(arena) = self.idle_arenas.head() else {
-                return;
-            };
-            // SAFETY: an idle arena is one listed free span, registered at
-            // its start.
-            let span =
-                unsafe { NonNull::new_unchecked(self.map.get(arena.as_ref().start) as *mut Span) };
-            let span = self.take_free(span);
-            // SAFETY: the whole arena, taken off its list, entries cleared.
-            unsafe { self.unmap_arena(span) };
-        }
+        while self.idle_bytes > self.idle_budget() && self.unmap_one_idle() {}
+    }
+
+    /// Unmaps every idle arena: the heap is about to grow, and must not
+    /// grow while memory it already has sits idle.
+    pub(crate) fn release_idle(&mut self) {
+        while self.unmap_one_idle() {}
+    }
+
+    /// Unmaps the latest idle arena; false if there is none (or no
+    /// descriptor to handle it with).
+    fn unmap_one_idle(&mut self) -> bool {
+        let Some(span) = self
+            .idle_arenas
+            .head()
+            .and_then(|arena| self.claim_idle(arena))
+        else {
+            return false;
+        };
+        // SAFETY: the whole arena, on no list, no entries, unused.
+        unsafe { self.unmap_arena(span) };
+        true
     }
 
     /// Bytes mapped now, idle arenas left out.
@@ -307,8 +365,8 @@ impl<S: PageSource> FastHeap<S> {
 
     /// The size of the next arena for slabs.
     fn arena_bytes(&self) -> usize {
-        let sixteenth = self.in_use_bytes() / 16;
-        sixteenth
+        let share = self.in_use_bytes() / 32;
+        share
             .clamp(MIN_ARENA_BYTES, MAX_ARENA_BYTES)
             .next_multiple_of(self.page_bytes())
     }

@@ -56,8 +56,8 @@ pub struct PageMap {
     spare: Spares,
 }
 
-/// Up to six spare nodes: two paths below the root.
-type Spares = [Option<NonNull<Node>>; 2 * (LEVELS as usize - 1)];
+/// Up to three spare nodes: one path below the root.
+type Spares = [Option<NonNull<Node>>; LEVELS as usize - 1];
 
 /// The index into a node of `level` (0 = root) for `addr`.
 fn index(addr: usize, level: u32) -> usize {
@@ -135,7 +135,7 @@ impl PageMap {
     pub const fn new() -> Self {
         PageMap {
             root: None,
-            spare: [None; 2 * (LEVELS as usize - 1)],
+            spare: [None; LEVELS as usize - 1],
         }
     }
 
@@ -205,10 +205,10 @@ impl PageMap {
         Some(())
     }
 
-    /// Maps ahead the nodes that reserving two more grains could need, so
+    /// Maps ahead the nodes that reserving one more grain could need, so
     /// that it succeeds even if memory runs out first: a block moved by
-    /// `mremap` must be registered at its new address (its first and last
-    /// grain) after the move, when failing is no longer possible.
+    /// `mremap` must be registered at its new address after the move, when
+    /// failing is no longer possible.
     pub fn stock<S: PageSource>(&mut self, pages: &mut CountedPages<S>) -> Option<()> {
         for i in 0..self.spare.len() {
             if self.spare[i].is_none() {

@@ -71,6 +71,24 @@ pub const fn class_of(size: usize) -> usize {
     linear + (top_bit - LINEAR_MAX_BYTES.trailing_zeros() as usize) * PER_DOUBLING + quarter
 }
 
+/// Where `realloc` puts a block of `class` asked to hold `size` bytes (at
+/// most [`MAX_SMALL_BYTES`]): `None` to leave it where it is, else the
+/// class to move it to. A block stays while `size` fits it and is more
+/// than a quarter of it; one that grows moves to a class of twice `size`,
+/// so that a vector doubling its capacity moves every other time only (a
+/// block cannot grow in place: its neighbours in the slab are the same
+/// size).
+pub fn realloc_class(class: usize, size: usize) -> Option<usize> {
+    let have = CLASS_BYTES[class];
+    if size <= have && size > have / 4 {
+        None
+    } else if size > have {
+        Some(class_of((2 * size).min(MAX_SMALL_BYTES)))
+    } else {
+        Some(class_of(size))
+    }
+}
+
 /// The smallest class whose blocks hold `size` bytes and start on a multiple
 /// of `align` (a power of two), or `None` if no class does. A slab starts on
 /// a page boundary, so when a class's size is a multiple of `align` (and
@@ -128,6 +146,24 @@ mod tests {
         for size in 129..=MAX_SMALL_BYTES {
             assert!(CLASS_BYTES[class_of(size)] * 4 <= size * 5 + 4 * ALIGN);
         }
+    }
+
+    #[test]
+    fn realloc_keeps_a_block_that_still_fits_and_doubles_one_that_grows() {
+        let c64 = class_of(64);
+        assert_eq!(realloc_class(c64, 40), None, "shrinks a little: stays");
+        assert_eq!(realloc_class(c64, 64), None);
+        assert_eq!(
+            realloc_class(c64, 16),
+            Some(class_of(16)),
+            "a quarter or less: moves"
+        );
+        assert_eq!(
+            realloc_class(c64, 65),
+            Some(class_of(130)),
+            "grows: room for twice"
+        );
+        assert_eq!(realloc_class(c64, 6000), Some(class_of(MAX_SMALL_BYTES)));
     }
 
     #[test]

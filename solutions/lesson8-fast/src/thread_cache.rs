@@ -34,7 +34,7 @@ use heaplab_kit::Stats;
 use crate::global::{map_root, slot_key, with_central};
 use crate::misuse::misuse_at;
 use crate::page_map::{self, Node, LEAF_SHIFT, TAG_MASK};
-use crate::size_class::{class_of as class_of_size, CLASSES, CLASS_BYTES, MAX_SMALL_BYTES};
+use crate::size_class::{realloc_class, CLASSES, CLASS_BYTES, MAX_SMALL_BYTES};
 use crate::span::FreeSlot;
 use crate::tls;
 
@@ -223,17 +223,16 @@ pub unsafe fn free(ptr: NonNull<u8>) -> bool {
 /// # Safety
 /// `ptr` is a live block of the process heap; after a non-null `Some`,
 /// nothing uses it unless it is the address returned.
-#[inline]
+#[inline(always)]
 pub unsafe fn realloc(ptr: NonNull<u8>, size: usize) -> Option<*mut u8> {
     if size > MAX_SMALL_BYTES {
         return None;
     }
     with_cache(|cache| {
         let old = cache.class_of(ptr)?;
-        let new = class_of_size(size);
-        if new == old {
+        let Some(new) = realloc_class(old, size) else {
             return Some(ptr.as_ptr());
-        }
+        };
         let block = cache.pop(new);
         if !block.is_null() {
             // SAFETY: two distinct live blocks, each holding the bytes copied.
