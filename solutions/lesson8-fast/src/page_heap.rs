@@ -23,9 +23,9 @@
 //! most a sixteenth of the memory in use (and at least 64 KiB): a program
 //! that frees and allocates in waves then reuses pages it has touched
 //! already, instead of paying `munmap`, `mmap` and a page fault per page
-//! every wave. And the heap never grows while memory it has sits idle: a
-//! new arena is an idle one resized (`remap`) whenever there is one, and a
-//! large block about to grow first unmaps the idle arenas.
+//! every wave. An idle arena about the size of a new one is used as it is;
+//! otherwise the heap unmaps its idle arenas before it maps more, or before
+//! a large block grows: it never grows while memory it has sits idle.
 
 use std::ptr::NonNull;
 
@@ -139,13 +139,19 @@ impl<S: PageSource> FastHeap<S> {
     }
 
     /// An arena of `bytes` (whole pages) as one free span, on no list, with
-    /// no page map entries: an idle arena resized, or a new mapping. For
+    /// no page map entries: an idle arena of about that size, or a new
+    /// mapping (the other idle arenas unmapped first). For
     /// slabs (not `alone`), the page map nodes of its every grain are
     /// reserved; a large block reserves its own one.
     fn obtain_arena(&mut self, bytes: usize, alone: bool) -> Option<NonNull<Span>> {
         let span = match self.recycle_idle(bytes) {
             Some(span) => span,
-            None => self.map_arena(bytes)?,
+            None => {
+                // The heap grows: not while it keeps idle memory that did
+                // not fit.
+                self.release_idle();
+                self.map_arena(bytes)?
+            }
         };
         // SAFETY: a whole arena's span, ours, and its arena record.
         let (start, arena) = unsafe { (span.as_ref().start, span.as_ref().arena) };
@@ -183,38 +189,22 @@ impl<S: PageSource> FastHeap<S> {
         Some(span)
     }
 
-    /// An idle arena resized to `bytes`, as one free span (see
-    /// [`obtain_arena`](Self::obtain_arena)): the smallest one big enough,
-    /// else the biggest. `remap` keeps the pages already touched (no new
-    /// page faults) and costs one system call, as a new `map` would.
+    /// An idle arena of `bytes` to `bytes + bytes / 4`, the smallest such,
+    /// as one free span (see [`obtain_arena`](Self::obtain_arena)). Not
+    /// a bigger one: the rest would stay mapped, unused, as long as a large
+    /// block in it lives.
     fn recycle_idle(&mut self, bytes: usize) -> Option<NonNull<Span>> {
         let size = |arena: &NonNull<Span>| {
             // SAFETY: listed arenas are live descriptors.
             unsafe { arena.as_ref() }.bytes
         };
-        let big_enough = self
+        let close = bytes..=bytes + bytes / 4;
+        let arena = self
             .idle_arenas
             .iter()
-            .filter(|a| size(a) >= bytes)
-            .min_by_key(size);
-        let arena = big_enough.or_else(|| self.idle_arenas.iter().max_by_key(size))?;
-        // SAFETY: as above.
-        let (start, old_bytes) = unsafe { (arena.as_ref().start, arena.as_ref().bytes) };
+            .filter(|a| close.contains(&size(a)))
+            .min_by_key(size)?;
         let span = self.claim_idle(arena)?;
-        if old_bytes != bytes {
-            // SAFETY: exactly the arena's mapping, all free.
-            let new = unsafe {
-                self.pages
-                    .remap(NonNull::new_unchecked(start as *mut u8), old_bytes, bytes)
-            };
-            let Some(new) = new else {
-                // SAFETY: the whole arena, on no list, no entries.
-                unsafe { self.unmap_arena(span) };
-                return None;
-            };
-            // SAFETY: the arena record and its span now describe the new mapping.
-            unsafe { self.moved(span, new.as_ptr() as usize, bytes) };
-        }
         // SAFETY: the span is ours; its pages have been used.
         unsafe { (*span.as_ptr()).fresh = false };
         Some(span)

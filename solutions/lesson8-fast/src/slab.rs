@@ -24,7 +24,7 @@ use heaplab_kit::{Block, PageSource};
 
 use crate::heap::FastHeap;
 use crate::misuse::misuse_at;
-use crate::size_class::CLASS_BYTES;
+use crate::size_class::{block_index, CLASS_BYTES};
 use crate::span::{FreeSlot, Kind, Span};
 
 impl<S: PageSource> FastHeap<S> {
@@ -59,9 +59,8 @@ impl<S: PageSource> FastHeap<S> {
         // SAFETY: the page map points at live descriptors.
         let s = unsafe { &mut *span.as_ptr() };
         let offset = addr - s.start;
-        if !offset.is_multiple_of(CLASS_BYTES[class])
-            || offset / CLASS_BYTES[class] >= usize::from(s.carved)
-        {
+        let index = block_index(class, offset);
+        if index * CLASS_BYTES[class] != offset || index >= usize::from(s.carved) {
             misuse_at("free", "a pointer inside a block, not its start", addr);
         }
         // SAFETY: a block of this slab: at least 16 bytes, readable.
