@@ -32,6 +32,9 @@ const ROUNDS: usize = 5;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a == "--measured") {
+        return processes::measured(&args[2..]);
+    }
     if let Some(i) = args.iter().position(|a| a == "--workload") {
         let name = args.get(i + 1).map(String::as_str).unwrap_or("");
         let threads = args.get(i + 2).and_then(|t| t.parse().ok()).unwrap_or(1);
@@ -316,34 +319,37 @@ mod processes {
     /// Runs `case` with `lib` preloaded (none: the system allocator).
     fn run(case: &Case, lib: Option<&Path>) -> Result<Run, String> {
         let out = tempfile::tempfile().map_err(|e| e.to_string())?;
-        let mut command = Command::new(&case.program);
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let preload = lib.map_or("-".into(), |l| l.to_string_lossy().into_owned());
+        let mut command = Command::new(exe);
         command
+            .arg("--measured")
+            .arg(preload)
+            .arg(&case.program)
             .args(&case.args)
             .env("LC_ALL", "C")
             .env_remove("HEAPLAB_STATS")
+            .env_remove("LD_PRELOAD")
             .stdin(Stdio::null())
             .stdout(out.try_clone().map_err(|e| e.to_string())?)
-            .stderr(Stdio::null());
+            .stderr(Stdio::piped());
         if let Some(dir) = &case.dir {
             command.current_dir(dir);
         }
-        match lib {
-            Some(lib) => command.env("LD_PRELOAD", lib),
-            None => command.env_remove("LD_PRELOAD"),
-        };
-        let started = Instant::now();
-        let child = command
-            .spawn()
+        let done = command
+            .output()
             .map_err(|e| format!("{}: {e}", case.title))?;
-        let mut status = 0;
-        // SAFETY: an all-zero rusage is a valid value to be overwritten.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: waits for our own child, writing into our locals.
-        let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-        let wall = started.elapsed();
-        if pid < 0 || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-            return Err(format!("{}: status {status:#x}", case.title));
-        }
+        let report = String::from_utf8_lossy(&done.stderr);
+        let measured = report.lines().find_map(|l| {
+            let mut words = l.strip_prefix("heaplab-measured ")?.split(' ');
+            Some((
+                words.next()?.parse::<f64>().ok()?,
+                words.next()?.parse::<i64>().ok()?,
+            ))
+        });
+        let Some((secs, rss_kib)) = measured.filter(|_| done.status.success()) else {
+            return Err(format!("{}: {}", case.title, report.trim()));
+        };
         use std::io::{Read, Seek};
         let mut out = out;
         let mut stdout = Vec::new();
@@ -351,10 +357,53 @@ mod processes {
             .map_err(|e| e.to_string())?;
         out.read_to_end(&mut stdout).map_err(|e| e.to_string())?;
         Ok(Run {
-            wall,
-            rss_kib: usage.ru_maxrss,
+            wall: Duration::from_secs_f64(secs),
+            rss_kib,
             stdout,
         })
+    }
+
+    /// `bench --measured PRELOAD PROGRAM ARGS...`: runs the program (with
+    /// `LD_PRELOAD=PRELOAD`, or none for `-`) and reports its wall time and
+    /// peak RSS on stderr. The peak RSS `wait4` reports is at least that of
+    /// the process that forked the program (the kernel counts the copy of
+    /// its memory before `exec`), so the program is forked from this small
+    /// process, freshly executed, not from the bench with its traces in
+    /// memory: every allocator gets the same small floor.
+    pub fn measured(args: &[String]) -> ExitCode {
+        let [preload, program, rest @ ..] = args else {
+            eprintln!("bench: --measured PRELOAD PROGRAM ARGS...");
+            return ExitCode::from(2);
+        };
+        let mut command = Command::new(program);
+        command
+            .args(rest)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null());
+        if preload != "-" {
+            command.env("LD_PRELOAD", preload);
+        }
+        let started = Instant::now();
+        let Ok(child) = command.spawn() else {
+            eprintln!("bench: cannot run {program}");
+            return ExitCode::FAILURE;
+        };
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is a valid value to be overwritten.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: waits for our own child, writing into our locals.
+        let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+        let wall = started.elapsed();
+        if pid < 0 || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+            eprintln!("bench: {program} ended with status {status:#x}");
+            return ExitCode::FAILURE;
+        }
+        eprintln!(
+            "heaplab-measured {} {}",
+            wall.as_secs_f64(),
+            usage.ru_maxrss
+        );
+        ExitCode::SUCCESS
     }
 
     /// Prints one table: per case, the median time and RSS of each
