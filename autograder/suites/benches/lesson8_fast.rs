@@ -524,6 +524,17 @@ mod traces {
         unsafe fn unmap(&mut self, ptr: NonNull<u8>, len: usize) {
             self.kept.borrow_mut().entry(len).or_default().push(ptr);
         }
+
+        unsafe fn remap(
+            &mut self,
+            ptr: NonNull<u8>,
+            old_len: usize,
+            new_len: usize,
+        ) -> Option<NonNull<u8>> {
+            // Every range is a real mapping: mremap it, as MmapPages does.
+            // SAFETY: the caller's promise, passed on.
+            unsafe { MmapPages::new().remap(ptr, old_len, new_len) }
+        }
     }
 
     /// The allocators compared, each made fresh for every replay (the warm

@@ -17,7 +17,7 @@
 //!
 //! The cost is memory: blocks sitting in a cache are free but unusable by
 //! other threads. The limits below keep at most 32 KiB of each class per
-//! thread (at most 1.3 MiB in all if a thread fills every list, far less
+//! thread (about 1 MiB in all if a thread fills every list, far less
 //! in practice), and a thread's lists go back to the process heap when it
 //! exits (a `pthread_key_create` destructor).
 //!
