@@ -307,6 +307,7 @@ fn large_blocks_are_mappings_of_their_own() {
 }
 
 #[test]
+#[cfg(not(miri))] // Miri does not model mremap
 fn a_freed_large_block_is_remapped_for_the_next() {
     let mut heap = FastHeap::new(MmapPages::new());
     let _small = heap.malloc(16).unwrap();
@@ -325,6 +326,7 @@ fn a_freed_large_block_is_remapped_for_the_next() {
 }
 
 #[test]
+#[cfg(not(miri))] // Miri does not model mremap
 fn a_large_block_is_resized_where_it_is_when_mremap_can() {
     let mut heap = FastHeap::new(MmapPages::new());
     let p = heap.malloc(10_000).unwrap();
@@ -454,6 +456,7 @@ fn out_of_memory_is_none_and_keeps_blocks() {
 }
 
 /// Runs `f` in a child process and returns the signal that ended it.
+#[cfg(not(miri))] // Miri does not run fork
 fn child_signal(f: impl FnOnce()) -> Option<i32> {
     // SAFETY: the child only runs f (the heap, write(2), abort) and _exit.
     let pid = unsafe { libc::fork() };
@@ -472,6 +475,7 @@ fn child_signal(f: impl FnOnce()) -> Option<i32> {
 }
 
 #[test]
+#[cfg(not(miri))] // Miri does not run fork
 fn a_double_free_stops_the_program() {
     let signal = child_signal(|| {
         let (mut heap, _) = heap();
@@ -487,6 +491,7 @@ fn a_double_free_stops_the_program() {
 }
 
 #[test]
+#[cfg(not(miri))] // Miri does not run fork
 fn freeing_a_foreign_pointer_stops_the_program() {
     let signal = child_signal(|| {
         let (mut heap, _) = heap();
@@ -499,6 +504,7 @@ fn freeing_a_foreign_pointer_stops_the_program() {
 }
 
 #[test]
+#[cfg(not(miri))] // Miri does not run fork
 fn freeing_inside_a_block_stops_the_program() {
     let signal = child_signal(|| {
         let (mut heap, _) = heap();
