@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::leaderboard::{self, Entry};
 use super::{failure_details, Graded};
 use heaplab_protocol::Outcome;
 
@@ -23,6 +24,9 @@ struct Report<'a> {
     compile_errors: Option<String>,
     elapsed_ms: u64,
     tests: Vec<TestEntry<'a>>,
+    /// The lesson's leaderboard columns (lessons with measured tests).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    leaderboard: Vec<Entry>,
 }
 
 #[derive(Serialize)]
@@ -33,6 +37,9 @@ struct TestEntry<'a> {
     score: u32,
     hidden: bool,
     outcome: &'a Outcome,
+    /// Why a measured test's points were withheld, if they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withheld: Option<&'a str>,
     /// What a student is shown for a failure: reason, message, hint, replay.
     details: String,
     replay: String,
@@ -53,6 +60,7 @@ pub fn render(graded: &Graded) -> String {
             score: r.earned,
             hidden: r.spec.hidden,
             outcome: &r.outcome,
+            withheld: r.withheld.as_deref(),
             details: if r.outcome.passed() {
                 String::new()
             } else {
@@ -77,6 +85,7 @@ pub fn render(graded: &Graded) -> String {
         compile_errors: graded.compile_errors.as_deref().map(strip),
         elapsed_ms: graded.elapsed.as_millis() as u64,
         tests,
+        leaderboard: leaderboard::entries(graded),
     };
     serde_json::to_string_pretty(&report).expect("reports always serialize") + "\n"
 }
