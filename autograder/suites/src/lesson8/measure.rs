@@ -10,9 +10,11 @@
 //!
 //! The two allocators take turns, round after round, the one that goes
 //! first alternating, so that a slow spell of the machine hits both alike;
-//! a round's speed ratio is the system allocator's time over the student's
-//! (above 1: faster than the system), and a workload's ratio is the median
-//! over the rounds.
+//! a round's speed ratio is the system allocator's CPU time (user plus
+//! system) over the student's (above 1: faster than the system), and a
+//! workload's ratio is the median over the rounds. CPU time, not wall
+//! time: on a shared machine the wall time of a run is mostly what the
+//! other programs did meanwhile (docs/design.md has the figures).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,26 +22,6 @@ use std::time::Duration;
 use heaplab_protocol::Failure;
 
 use crate::outside::{self, notice_todo, tail};
-
-/// Which time a workload is judged by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Clock {
-    /// User plus system CPU time: what the program itself used, whatever
-    /// else the machine runs at the time (one thread).
-    Cpu,
-    /// Wall time: what several threads take together, waiting on each
-    /// other included.
-    Wall,
-}
-
-impl Clock {
-    pub fn name(self) -> &'static str {
-        match self {
-            Clock::Cpu => "CPU time",
-            Clock::Wall => "wall time",
-        }
-    }
-}
 
 /// What the kernel said of one run.
 #[derive(Clone, Debug, Default)]
@@ -52,15 +34,6 @@ pub struct Sample {
     pub rss_kib: u64,
     /// What the program printed on stdout.
     pub stdout: String,
-}
-
-impl Sample {
-    pub fn time(&self, clock: Clock) -> f64 {
-        match clock {
-            Clock::Cpu => self.cpu,
-            Clock::Wall => self.wall,
-        }
-    }
 }
 
 /// The two allocators and how to reach them.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use heaplab_protocol::{Failure, Measured};
 
-use super::measure::{self, median, Clock, Round, Setup};
+use super::measure::{self, median, Round, Setup};
 use super::traces::{self, Use};
 use crate::harness::Test;
 
@@ -35,17 +35,6 @@ impl Workload {
             self.threads.to_string(),
             self.top.to_string(),
         ]
-    }
-
-    /// One thread is judged by CPU time, which the rest of a busy machine
-    /// does not change; several by wall time, which counts their waiting
-    /// for each other.
-    pub fn clock(&self) -> Clock {
-        if self.threads == 1 {
-            Clock::Cpu
-        } else {
-            Clock::Wall
-        }
     }
 
     pub fn title(&self) -> String {
@@ -87,17 +76,15 @@ pub fn program_test(name: &'static str, workload: Workload) -> Test {
         let setup = Setup::from_artifacts()?;
         let rounds = measure::rounds(&setup, &workload.args(), ROUNDS, SLACK)?;
         same_output(&workload.title(), &rounds)?;
-        let clock = workload.clock();
         let ratios: Vec<f64> = rounds
             .iter()
-            .map(|r| r.system.time(clock) / r.student.time(clock))
+            .map(|r| r.system.cpu / r.student.cpu.max(1e-4))
             .collect();
         let value = median(&ratios);
         Ok(Measured {
             value,
             summary: format!(
-                "{value:.2}× the system allocator's speed ({}, the median of {ROUNDS} rounds)",
-                clock.name()
+                "{value:.2}× the system allocator's speed (CPU time, the median of {ROUNDS} rounds)"
             ),
             table: program_table(&workload, &rounds, &ratios),
         })
