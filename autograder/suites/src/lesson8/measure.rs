@@ -34,6 +34,9 @@ pub struct Sample {
     pub rss_kib: u64,
     /// What the program printed on stdout.
     pub stdout: String,
+    /// True when the run was stopped at its time limit (the student's,
+    /// far slower than the system's): the times are the limit's.
+    pub stopped: bool,
 }
 
 /// The two allocators and how to reach them.
@@ -55,9 +58,40 @@ impl Setup {
     }
 }
 
+/// Why a run gave no sample.
+#[derive(Debug)]
+pub enum Trouble {
+    /// It ran past its time limit and was stopped.
+    Stopped,
+    /// It failed: how, in words.
+    Failed(String),
+}
+
+impl std::fmt::Display for Trouble {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Trouble::Stopped => write!(f, "stopped at its time limit"),
+            Trouble::Failed(how) => write!(f, "{how}"),
+        }
+    }
+}
+
 /// Runs `workloads ARGS` with the student's library (`student`) or the
 /// system's allocator, within `limit`.
 pub fn sample(
+    setup: &Setup,
+    student: bool,
+    args: &[String],
+    limit: Duration,
+) -> Result<Sample, Trouble> {
+    let sample = measured_run(setup, student, args, limit);
+    match sample {
+        Err(e) if e.contains("did not finish") => Err(Trouble::Stopped),
+        other => other.map_err(Trouble::Failed),
+    }
+}
+
+fn measured_run(
     setup: &Setup,
     student: bool,
     args: &[String],
@@ -74,13 +108,7 @@ pub fn sample(
         .arg(preload)
         .arg(&setup.workloads)
         .args(args);
-    let ran = outside::run(command, limit).map_err(|e| {
-        if e.contains("did not finish") {
-            format!("stopped after {:.1} s", limit.as_secs_f64())
-        } else {
-            e
-        }
-    })?;
+    let ran = outside::run(command, limit)?;
     if student {
         notice_todo(&ran.stderr);
     }
@@ -124,6 +152,7 @@ fn parse(line: &str) -> Option<(Sample, String)> {
             wall,
             rss_kib: rss as u64,
             stdout: String::new(),
+            stopped: false,
         },
         ended,
     ))
@@ -137,8 +166,10 @@ pub struct Round {
 }
 
 /// Rounds of `args` on both allocators, in turns. The student's run may
-/// take `slack` times the system's (and at least a second) before it is
-/// stopped; a stopped run is reported as such, not as a crash.
+/// take `slack` times the system's wall time (and at least a second)
+/// before it is stopped; a stopped run ends the rounds, the last one
+/// marked [`Sample::stopped`] with the system's times `slack` times over:
+/// a speed ratio of at most `1 / slack`, which earns nothing anyway.
 pub fn rounds(
     setup: &Setup,
     args: &[String],
@@ -146,30 +177,40 @@ pub fn rounds(
     slack: f64,
 ) -> Result<Vec<Round>, Failure> {
     let generous = Duration::from_secs(120);
+    let command = format!("`workloads {}`", args.join(" "));
     let mut out: Vec<Round> = Vec::new();
     for round in 0..rounds {
         let mut pair = Round::default();
+        let mut stopped = false;
         for student in [round % 2 == 1, round % 2 == 0] {
-            if student {
-                let system = out
-                    .iter()
-                    .map(|r| r.system.wall)
-                    .fold(pair.system.wall, f64::max);
-                let limit = Duration::from_secs_f64((system * slack).max(1.0));
-                pair.student = sample(setup, true, args, limit).map_err(|e| {
-                    Failure::text(format!(
-                        "`workloads {}` on your library: {e}",
-                        args.join(" ")
-                    ))
-                })?;
-            } else {
+            if !student {
                 pair.system = sample(setup, false, args, generous).map_err(|e| {
                     Failure::text(format!(
-                        "`workloads {}` on the system allocator (the grading kit's trouble): {e}",
-                        args.join(" ")
+                        "{command} on the system allocator (the grading kit's trouble): {e}"
                     ))
                 })?;
+                continue;
             }
+            let system = out
+                .iter()
+                .map(|r| r.system.wall)
+                .fold(pair.system.wall, f64::max);
+            let limit = Duration::from_secs_f64((system * slack).max(1.0));
+            match sample(setup, true, args, limit) {
+                Ok(s) => pair.student = s,
+                Err(Trouble::Stopped) => stopped = true,
+                Err(e) => return Err(Failure::text(format!("{command} on your library: {e}"))),
+            }
+        }
+        if stopped {
+            pair.student = Sample {
+                cpu: pair.system.cpu * slack,
+                wall: pair.system.wall * slack,
+                stopped: true,
+                ..Sample::default()
+            };
+            out.push(pair);
+            break;
         }
         out.push(pair);
     }

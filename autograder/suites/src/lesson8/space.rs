@@ -80,6 +80,15 @@ pub fn memory_test(name: &'static str) -> Test {
         for workload in WORKLOADS {
             let rounds = measure::rounds(&setup, &workload.args(), RSS_ROUNDS, 20.0)?;
             same_output(&workload.title(), &rounds)?;
+            // A run stopped for its time has no peak to compare.
+            let rounds: Vec<_> = rounds.into_iter().filter(|r| !r.student.stopped).collect();
+            if rounds.is_empty() {
+                return Err(Failure::text(format!(
+                    "{}: your library's run was stopped at its time limit (20 times the \
+                     system's), so its peak memory could not be measured",
+                    workload.title()
+                )));
+            }
             let kib = |student: bool| {
                 let xs: Vec<f64> = rounds
                     .iter()
