@@ -8,6 +8,8 @@
 //! - *bump*: the same, but a heap whose `free` does nothing (fast, wrong):
 //!   it fails the gate (`freed_memory_is_reused`), so no measured test runs
 //!   and it earns no speed or space point.
+//! - *unlocked*: the same, its lock taken out: `threads_share_the_process_heap`
+//!   catches the threads' races from outside.
 //!
 //! The stub (0 points) and the reference (full marks) are graded by
 //! `tests/lessons.rs`. Five gradings of the same submission, and their
@@ -23,7 +25,8 @@ use common::{grade, root, test};
 use serde_json::Value;
 
 /// Lesson 7's reference as a lesson 8 submission in a new folder, with
-/// `extra` appended to its `lib.rs` and `files` added to its `src/`.
+/// `extra` appended to its `lib.rs` and `files` added to (or replacing
+/// files of) its `src/`.
 fn submission(extra: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
@@ -177,5 +180,40 @@ fn a_heap_that_never_frees_fails_the_gate_and_earns_nothing_measured() {
     assert!(
         speed["details"].as_str().unwrap().contains("not measured"),
         "the measured tests do not run:\n{speed:#}"
+    );
+}
+
+#[test]
+fn a_library_without_its_lock_fails_the_threads_test() {
+    let lock =
+        std::fs::read_to_string(root().join("solutions/lesson7-drop-in/src/lock.rs")).unwrap();
+    let taken = "        self.lock.lock();\n        let _held = Held(&self.lock);\n";
+    assert!(
+        lock.contains(taken),
+        "lesson 7's with_heap changed: update this test"
+    );
+    let unlocked = lock.replace(taken, "");
+    let dir = submission(
+        "pub type FastHeap<S> = BigHeap<S>;\n",
+        &[("lock.rs", &unlocked)],
+    );
+    let run = grade(&[
+        "lesson8",
+        "--submission",
+        dir.path().to_str().unwrap(),
+        "--test",
+        "threads_share_the_process_heap",
+        "--format",
+        "json",
+    ]);
+    let report = run.json();
+    let threads = test(&report, "threads_share_the_process_heap");
+    assert_eq!(threads["score"], 0, "{threads:#}\n{}", run.stderr);
+    let details = threads["details"].as_str().unwrap();
+    assert!(
+        details.contains("lost its thread's mark")
+            || details.contains("overlapping blocks")
+            || details.contains("the threads program"),
+        "caught by what it reads or by the program's stop, not by anything else:\n{threads:#}"
     );
 }

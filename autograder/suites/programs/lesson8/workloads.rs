@@ -373,11 +373,15 @@ mod threads {
     /// Runs the threads, prints `block THREAD ADDR SIZE` for every block
     /// they hold, stops until the grader has looked, then frees them all.
     pub fn run(seed: u64, rounds: u64) -> ExitCode {
+        // All threads start at once, so that they overlap in time.
+        let start = std::sync::Arc::new(std::sync::Barrier::new(THREADS as usize));
         let workers: Vec<_> = (0..THREADS)
             .map(|t| {
+                let start = start.clone();
                 std::thread::spawn(move || {
                     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (t + 1) | 1);
                     let mut held = Vec::new();
+                    start.wait();
                     for _ in 0..rounds {
                         step(&mut rng, t, &mut held)?;
                     }

@@ -20,8 +20,9 @@ use crate::harness::Test;
 use crate::outside::{self, artifact, notice_todo};
 use crate::remote::procfs;
 
-/// Operations each thread does.
-const ROUNDS: u64 = 20_000;
+/// Operations each thread does: enough that the threads overlap in time
+/// on a busy machine (a few tenths of a second with the system allocator).
+const ROUNDS: u64 = 100_000;
 /// How long the program may take to reach its stop, and then to finish.
 const LIMIT: Duration = Duration::from_secs(60);
 
