@@ -59,6 +59,11 @@ bench-traces *args:
 bench-preload:
     cargo bench -p heaplab-suites --bench lesson7_drop_in
 
+# Lesson 8's reference against the system allocator and lesson 7's library:
+# the Collatz programs, the traces, real programs (docs/performance.md).
+bench-fast *args:
+    cargo bench -p heaplab-suites --bench lesson8_fast -- {{args}}
+
 # Replay traces/ against a lesson's heap: `just bench-lesson lesson6 --plot footprint.svg`.
 bench-lesson lesson *args:
     cargo run -q -p heaplab-autograder --bin grade -- bench {{lesson}} {{args}}

@@ -76,6 +76,7 @@ impl Course {
                     lesson.id
                 )));
             }
+            self.validate_measured(lesson)?;
             let mut names = HashSet::new();
             for test in &lesson.tests {
                 if !names.insert(&test.name) {
@@ -109,6 +110,39 @@ impl Course {
                 "{}: [defaults] timeout, operation_timeout, memory_mib and output_kib must be positive",
                 self.manifest_path.display()
             )));
+        }
+        Ok(())
+    }
+
+    /// A lesson's measured tests come after its other tests (they run after
+    /// them, once those passed), with two different finite thresholds.
+    fn validate_measured(&self, lesson: &Lesson) -> Result<(), Fatal> {
+        let at = |test: &TestSpec, what: &str| {
+            Fatal::new(format!(
+                "{}: test `{}` of `{}` {what}",
+                self.manifest_path.display(),
+                test.name,
+                lesson.id
+            ))
+        };
+        let mut seen_measured = false;
+        for test in &lesson.tests {
+            match &test.measure {
+                Some(m) => {
+                    seen_measured = true;
+                    if !(m.zero.is_finite() && m.full.is_finite()) || m.zero == m.full {
+                        return Err(at(
+                            test,
+                            "has `measure` thresholds that are not two different numbers (zero and full)",
+                        ));
+                    }
+                }
+                None if seen_measured => return Err(at(
+                    test,
+                    "comes after a measured test; list the measured tests (with `measure`) last",
+                )),
+                None => {}
+            }
         }
         Ok(())
     }

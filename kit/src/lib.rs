@@ -40,6 +40,38 @@ pub trait PageSource {
     /// [`map`](Self::map) on this source, with the same `len`, not unmapped
     /// since, and nothing reads or writes it after this call.
     unsafe fn unmap(&mut self, ptr: NonNull<u8>, len: usize);
+
+    /// Resizes the mapping `[ptr, ptr + old_len)` to `new_len` bytes, keeping
+    /// its first `min(old_len, new_len)` bytes; returns its (possibly new)
+    /// address, or `None`, leaving the old mapping as it was, when the OS
+    /// refuses. Both lengths are non-zero multiples of the page size.
+    ///
+    /// The default maps a new range, copies and unmaps the old one, through
+    /// [`map`](Self::map) and [`unmap`](Self::unmap), so an instrumented
+    /// source sees every step. The real source (lesson 8) overrides it with
+    /// `mremap(2)`, which grows the mapping where it is when the addresses
+    /// after it are free, and otherwise moves its pages without copying them.
+    ///
+    /// # Safety
+    /// `[ptr, ptr + old_len)` is exactly a range returned by one call of
+    /// [`map`](Self::map) (or `remap`) on this source, not unmapped since.
+    /// After a `Some`, the old range counts as unmapped: nothing uses it
+    /// unless it is the address returned.
+    unsafe fn remap(
+        &mut self,
+        ptr: NonNull<u8>,
+        old_len: usize,
+        new_len: usize,
+    ) -> Option<NonNull<u8>> {
+        let new = self.map(new_len)?;
+        // SAFETY: the old range is mapped (the caller's promise) and the new
+        // one is fresh, so they do not overlap; both hold the bytes copied.
+        unsafe { ptr.copy_to_nonoverlapping(new, old_len.min(new_len)) };
+        // SAFETY: the caller's promise: exactly one mapping of this source,
+        // which nobody uses after this call.
+        unsafe { self.unmap(ptr, old_len) };
+        Some(new)
+    }
 }
 
 /// A heap: `malloc` and `free` over memory from a [`PageSource`].
@@ -167,6 +199,51 @@ mod tests {
         assert_eq!(align_up(16, 16), Some(16));
         assert_eq!(align_up(17, 4096), Some(4096));
         assert_eq!(align_up(usize::MAX, 16), None);
+    }
+
+    /// Pages from Rust's allocator, counting its calls: enough to watch the
+    /// default `remap` work through `map` and `unmap`.
+    #[derive(Default)]
+    struct CountingPages {
+        maps: usize,
+        unmaps: usize,
+    }
+
+    impl PageSource for CountingPages {
+        fn page_size(&self) -> usize {
+            4096
+        }
+
+        fn map(&mut self, len: usize) -> Option<NonNull<u8>> {
+            self.maps += 1;
+            let layout = std::alloc::Layout::from_size_align(len, 4096).ok()?;
+            // SAFETY: len is a non-zero multiple of the page size.
+            NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) })
+        }
+
+        unsafe fn unmap(&mut self, ptr: NonNull<u8>, len: usize) {
+            self.unmaps += 1;
+            let layout = std::alloc::Layout::from_size_align(len, 4096).unwrap();
+            // SAFETY: ptr came from map with this very layout (the caller's promise).
+            unsafe { std::alloc::dealloc(ptr.as_ptr(), layout) };
+        }
+    }
+
+    #[test]
+    fn default_remap_maps_copies_and_unmaps() {
+        let mut pages = CountingPages::default();
+        let old = pages.map(4096).unwrap();
+        // SAFETY: old is a fresh 4096-byte mapping.
+        unsafe { old.as_ptr().write_bytes(0xAB, 4096) };
+        // SAFETY: old is exactly one mapping of this source.
+        let new = unsafe { pages.remap(old, 4096, 3 * 4096) }.unwrap();
+        // SAFETY: new has 3 pages; the first was copied, the rest are fresh.
+        let bytes = unsafe { std::slice::from_raw_parts(new.as_ptr(), 3 * 4096) };
+        assert!(bytes[..4096].iter().all(|&b| b == 0xAB), "old bytes kept");
+        assert!(bytes[4096..].iter().all(|&b| b == 0), "new pages zeroed");
+        assert_eq!((pages.maps, pages.unmaps), (2, 1));
+        // SAFETY: new is exactly one mapping of this source.
+        unsafe { pages.unmap(new, 3 * 4096) };
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub mod window;
 pub use channel::{Channel, RecvError};
 pub use ended::Stopped;
 pub use messages::{Down, PageAnswer, PageRequest, Reply, Request, Snapshot, Up, WireBlock};
-pub use outcome::{Failure, Outcome};
+pub use outcome::{Failure, Measured, Outcome};
 
 /// The seed of every random choice a suite makes when the grader is given
 /// none: the same seed, the same cases, the same counterexamples.

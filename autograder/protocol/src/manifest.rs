@@ -119,7 +119,8 @@ pub struct Build {
     /// Cargo features of the crate under test to turn on.
     #[serde(default)]
     pub features: Vec<String>,
-    /// For a program: its source file, relative to the manifest.
+    /// For a program: its source file; for files: the file or folder;
+    /// relative to the manifest.
     #[serde(default)]
     pub source: Option<String>,
 }
@@ -131,8 +132,12 @@ pub enum BuildKind {
     /// The crate under test as a C shared library (its `cdylib`), release.
     Cdylib,
     /// A Rust program (one source file) that depends on the crate under
-    /// test as `student`, release.
+    /// test as `student` (and on `libc` and the kit's `heaplab-traces`),
+    /// release.
     Program,
+    /// A file or folder of the course, handed to the tests as it is
+    /// (nothing is built): lesson 8's malloc-lab traces.
+    Files,
 }
 
 /// One test of a lesson.
@@ -152,6 +157,64 @@ pub struct TestSpec {
     /// on a grading server (TAP diagnostics, Gradescope before publishing).
     #[serde(default)]
     pub hidden: bool,
+    /// A measured test (speed, space): points linear in what it measures.
+    #[serde(default)]
+    pub measure: Option<Measure>,
+}
+
+/// How a measured test's value becomes points: none at `zero`, all at
+/// `full`, linear between (whole points, rounded down). `full` may be below
+/// `zero` for a figure where less is better. A measured test earns points
+/// only when every test of its lesson that is not measured passed (the
+/// correctness gate); the grader runs measured tests after the others, one
+/// at a time.
+///
+/// ```toml
+/// measure = { zero = 0.5, full = 1.0, leaderboard = "speed" }
+/// ```
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Measure {
+    /// The value worth no points.
+    pub zero: f64,
+    /// The value worth every point.
+    pub full: f64,
+    /// The leaderboard column this value goes to; tests sharing a column
+    /// give it their geometric mean.
+    #[serde(default)]
+    pub leaderboard: Option<String>,
+}
+
+impl Measure {
+    /// The share of the points `value` earns, 0 to 1.
+    pub fn fraction(&self, value: f64) -> f64 {
+        if !value.is_finite() || self.full == self.zero {
+            return if value.is_finite() && value >= self.full {
+                1.0
+            } else {
+                0.0
+            };
+        }
+        ((value - self.zero) / (self.full - self.zero)).clamp(0.0, 1.0)
+    }
+
+    /// The whole points of `points` that `value` earns (rounded down, with
+    /// a little slack for the rounding of the value itself).
+    pub fn points(&self, points: u32, value: f64) -> u32 {
+        ((self.fraction(value) * f64::from(points)) + 1e-9).floor() as u32
+    }
+
+    /// True when a larger value is better (the leaderboard's order).
+    pub fn higher_is_better(&self) -> bool {
+        self.full >= self.zero
+    }
+}
+
+impl TestSpec {
+    /// True for a measured test: its points come from a value.
+    pub fn is_measured(&self) -> bool {
+        self.measure.is_some()
+    }
 }
 
 impl Lesson {
@@ -229,6 +292,39 @@ mod tests {
         assert!(l.gives_previous && l.has_suite());
         assert_eq!(l.max_points(), 2);
         assert_eq!(l.test("a").unwrap().title, "A");
+    }
+
+    #[test]
+    fn measured_points_are_linear_between_the_thresholds() {
+        let speed = Measure {
+            zero: 0.5,
+            full: 1.0,
+            leaderboard: None,
+        };
+        assert_eq!(speed.points(4, 0.4), 0);
+        assert_eq!(speed.points(4, 0.5), 0);
+        assert_eq!(speed.points(4, 0.75), 2);
+        assert_eq!(speed.points(4, 0.87), 2);
+        assert_eq!(speed.points(4, 1.0), 4);
+        assert_eq!(speed.points(4, 3.0), 4);
+        assert_eq!(speed.points(4, f64::NAN), 0);
+        // Less is better: a memory ratio.
+        let memory = Measure {
+            zero: 2.0,
+            full: 1.25,
+            leaderboard: None,
+        };
+        assert!(!memory.higher_is_better());
+        assert_eq!(memory.points(3, 1.0), 3);
+        assert_eq!(memory.points(3, 1.5), 2);
+        assert_eq!(memory.points(3, 2.5), 0);
+        let m = parse(
+            "[[lesson]]\nid = \"l\"\ntitle = \"t\"\ndir = \"d\"\n[[lesson.test]]\nname = \"a\"\n\
+             title = \"A\"\npoints = 2\nmeasure = { zero = 0.5, full = 1.0, leaderboard = \"speed\" }\n",
+        )
+        .unwrap();
+        let measure = m.lessons[0].tests[0].measure.as_ref().unwrap();
+        assert_eq!(measure.leaderboard.as_deref(), Some("speed"));
     }
 
     #[test]

@@ -56,11 +56,38 @@ pub enum Outcome {
     DidNotCompile {
         errors: String,
     },
+    /// A measured test (lesson 8's speed and space) ran to the end: what it
+    /// measured. Its points are not the checker's to give: the grader gives
+    /// them from the value, between the thresholds `course.toml` sets.
+    Measured {
+        measured: Measured,
+    },
+}
+
+/// What a measured test found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    /// The figure points are given for, in the unit `course.toml`'s
+    /// thresholds are written in: a speed ratio to the system allocator
+    /// (above 1: faster), a utilization (0 to 1), a memory ratio.
+    pub value: f64,
+    /// The value in words, one line (`0.87× the system allocator's speed`).
+    pub summary: String,
+    /// What was measured, run by run: a table for the reader.
+    pub table: String,
 }
 
 impl Outcome {
     pub fn passed(&self) -> bool {
         matches!(self, Outcome::Passed)
+    }
+
+    /// What a measured test measured, if this is its outcome.
+    pub fn measured(&self) -> Option<&Measured> {
+        match self {
+            Outcome::Measured { measured } => Some(measured),
+            _ => None,
+        }
     }
 
     /// The failure behind this outcome, if it has one.
@@ -86,6 +113,7 @@ impl Outcome {
             Outcome::TimedOut { .. } => "timed out",
             Outcome::KitError { .. } => "kit error",
             Outcome::DidNotCompile { .. } => "did not compile",
+            Outcome::Measured { .. } => "measured",
         }
     }
 }

@@ -65,6 +65,7 @@ pub fn build(
         &["--manifest-path", &manifest_path],
         &build_dir(&heaplab),
         &project,
+        course,
         opts,
     )?;
     if !run.success {

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use heaplab_protocol::Outcome;
+use heaplab_protocol::{Failure, Outcome};
 
 use crate::build::{self, Build, BuildOptions, Built, Variant};
 use crate::course::{Course, Lesson, TestSpec};
@@ -106,19 +106,94 @@ impl<'c> Job<'c> {
         let listed = runner::list(built, &self.lesson.id)?;
         super::select::check_listed(self.lesson, &listed)?;
         observer.started(graded, self.tests.len());
+        // The measured tests (speed, space) come last in the manifest; they
+        // run after the others, one at a time on a machine otherwise idle,
+        // and only when those others (the correctness gate) all passed.
+        let split = self
+            .tests
+            .iter()
+            .position(|t| t.is_measured())
+            .unwrap_or(self.tests.len());
+        let (gate, measured) = self.tests.split_at(split);
         let mut results = Vec::new();
+        let mut done = |results: &mut Vec<TestResult<'c>>, i: usize, r: TestResult<'c>| {
+            observer.test_done(graded, i, &r);
+            results.push(r);
+        };
         runner::run_all(
             self.course,
             built,
             &self.lesson.id,
-            &self.tests,
+            gate,
             self.seed,
             self.jobs,
-            |i, r| {
-                observer.test_done(graded, i, &r);
-                results.push(r);
+            |i, r| done(&mut results, i, r),
+        );
+        if measured.is_empty() {
+            return Ok(results);
+        }
+        if let Some(failed) = gate_failures(&results) {
+            for (k, spec) in measured.iter().enumerate() {
+                let failure = Failure::text(format!(
+                    "not measured: speed and space earn points only once every other test of \
+                     {} passes, and {failed} did not",
+                    self.lesson.id
+                ))
+                .check(crate::report::GATE_CHECK);
+                let r = TestResult::without_run(spec, Outcome::Failed { failure });
+                done(&mut results, split + k, r);
+            }
+            return Ok(results);
+        }
+        let partial = self.partial_gate(gate);
+        runner::run_all(
+            self.course,
+            built,
+            &self.lesson.id,
+            measured,
+            self.seed,
+            1,
+            |k, mut r| {
+                if let (Some(why), true) = (&partial, r.earned > 0) {
+                    r.withheld = Some(why.clone());
+                    r.earned = 0;
+                }
+                done(&mut results, split + k, r)
             },
         );
         Ok(results)
+    }
+
+    /// Why the gate is not whole in this run (some of the lesson's other
+    /// tests were not selected), if it is not.
+    fn partial_gate(&self, gate: &[&TestSpec]) -> Option<String> {
+        let left_out: Vec<&str> = self
+            .lesson
+            .tests
+            .iter()
+            .filter(|t| !t.is_measured() && !t.hidden && !gate.iter().any(|g| g.name == t.name))
+            .map(|t| t.name.as_str())
+            .collect();
+        (!left_out.is_empty()).then(|| {
+            format!(
+                "points withheld: this run left out {} of the correctness tests that gate the \
+                 speed and space points (--test); grade the whole lesson to earn them",
+                left_out.len()
+            )
+        })
+    }
+}
+
+/// The gate tests that did not pass, named, or `None` when all did.
+fn gate_failures(results: &[TestResult]) -> Option<String> {
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| !r.outcome.passed())
+        .map(|r| r.spec.name.as_str())
+        .collect();
+    match failed.len() {
+        0 => None,
+        1..=3 => Some(failed.join(", ")),
+        n => Some(format!("{}, and {} more", failed[..3].join(", "), n - 3)),
     }
 }

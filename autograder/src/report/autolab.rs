@@ -1,9 +1,12 @@
 //! Autolab's report: a plain summary for the student (each test, and why a
 //! failed one failed), then, as the last line, the score Autolab reads:
 //! `{"scores": {"<test name>": points, ...}}`, one key per test of the
-//! lesson, which are the assessment's problem names.
+//! lesson, which are the assessment's problem names; for a lesson with
+//! measured tests, also `"scoreboard": [value, ...]`, one value per
+//! leaderboard column in the manifest's order (the assessment's scoreboard
+//! columns must be declared in that order).
 
-use super::{failure_details, indent, Graded};
+use super::{failure_details, indent, leaderboard, Graded};
 use heaplab_protocol::Outcome;
 
 pub fn render(graded: &Graded) -> String {
@@ -12,7 +15,16 @@ pub fn render(graded: &Graded) -> String {
         scores.insert(r.spec.name.clone(), r.earned.into());
     }
     let mut out = summary(graded);
-    out.push_str(&serde_json::json!({ "scores": scores }).to_string());
+    let board: Vec<f64> = leaderboard::entries(graded)
+        .iter()
+        .map(|e| e.value)
+        .collect();
+    let last = if board.is_empty() {
+        serde_json::json!({ "scores": scores })
+    } else {
+        serde_json::json!({ "scores": scores, "scoreboard": board })
+    };
+    out.push_str(&last.to_string());
     out.push('\n');
     out
 }

@@ -1,8 +1,10 @@
 //! Gradescope's `results.json`: `score`, `execution_time`, `output`, and per
-//! test `name`, `score`, `max_score`, `status`, `output`, `visibility`.
+//! test `name`, `score`, `max_score`, `status`, `output`, `visibility`;
+//! and, for a lesson with measured tests, the `leaderboard`.
 
 use serde::Serialize;
 
+use super::leaderboard::{self, Entry};
 use super::{failure_details, Graded};
 
 #[derive(Serialize)]
@@ -11,6 +13,8 @@ struct Results {
     execution_time: f64,
     output: String,
     tests: Vec<TestEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    leaderboard: Vec<Entry>,
 }
 
 #[derive(Serialize)]
@@ -43,11 +47,7 @@ pub fn render(graded: &Graded) -> String {
             name: format!("{} ({})", r.spec.title, r.spec.name),
             score: r.earned,
             max_score: r.spec.points,
-            status: if r.outcome.passed() {
-                "passed"
-            } else {
-                "failed"
-            },
+            status: if r.full() { "passed" } else { "failed" },
             output: if r.outcome.passed() {
                 String::new()
             } else {
@@ -66,6 +66,7 @@ pub fn render(graded: &Graded) -> String {
         execution_time: (graded.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         output,
         tests,
+        leaderboard: leaderboard::entries(graded),
     };
     serde_json::to_string_pretty(&results).expect("results always serialize") + "\n"
 }

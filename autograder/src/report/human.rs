@@ -12,6 +12,7 @@ use heaplab_protocol::Outcome;
 const PASS: Style = AnsiColor::Green.on_default().bold();
 const FAIL: Style = AnsiColor::Red.on_default().bold();
 const TODO: Style = AnsiColor::Yellow.on_default().bold();
+const PART: Style = AnsiColor::Yellow.on_default().bold();
 const DIM: Style = Style::new().dimmed();
 const BOLD: Style = Style::new().bold();
 
@@ -70,6 +71,10 @@ impl Human {
             Outcome::ExitedEarly { .. } => ("EXIT", FAIL),
             Outcome::KitError { .. } => ("KIT", FAIL),
             Outcome::DidNotCompile { .. } => ("FAIL", FAIL),
+            Outcome::Measured { .. } if r.withheld.is_some() => ("HELD", PART),
+            Outcome::Measured { .. } if r.full() => ("PASS", PASS),
+            Outcome::Measured { .. } if r.earned > 0 => ("PART", PART),
+            Outcome::Measured { .. } => ("LOW", FAIL),
         };
         let points = format!("{}/{}", r.earned, r.spec.points);
         let _ = writeln!(

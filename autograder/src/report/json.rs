@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::leaderboard::{self, Entry};
 use super::{failure_details, Graded};
 use heaplab_protocol::confinement::Confinement;
 use heaplab_protocol::Outcome;
@@ -28,6 +29,9 @@ struct Report<'a> {
     /// Why the confinement could not be set up, if it could not.
     confinement_error: Option<String>,
     tests: Vec<TestEntry<'a>>,
+    /// The lesson's leaderboard columns (lessons with measured tests).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    leaderboard: Vec<Entry>,
 }
 
 #[derive(Serialize)]
@@ -38,6 +42,9 @@ struct TestEntry<'a> {
     score: u32,
     hidden: bool,
     outcome: &'a Outcome,
+    /// Why a measured test's points were withheld, if they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withheld: Option<&'a str>,
     /// What a student is shown for a failure: reason, message, hint, replay.
     details: String,
     replay: String,
@@ -58,6 +65,7 @@ pub fn render(graded: &Graded) -> String {
             score: r.earned,
             hidden: r.spec.hidden,
             outcome: &r.outcome,
+            withheld: r.withheld.as_deref(),
             details: if r.outcome.passed() {
                 String::new()
             } else {
@@ -84,6 +92,7 @@ pub fn render(graded: &Graded) -> String {
         confinement: graded.confinement.clone().and_then(Result::ok),
         confinement_error: graded.confinement.clone().and_then(Result::err),
         tests,
+        leaderboard: leaderboard::entries(graded),
     };
     serde_json::to_string_pretty(&report).expect("reports always serialize") + "\n"
 }

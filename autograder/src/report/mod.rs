@@ -6,6 +6,7 @@ pub mod autolab;
 pub mod gradescope;
 pub mod human;
 pub mod json;
+pub mod leaderboard;
 pub mod prairielearn;
 pub mod tap;
 
@@ -70,21 +71,35 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
+/// The check of the failure a measured test gets when the correctness gate
+/// kept it from running.
+pub const GATE_CHECK: &str = "correctness gate";
+
 /// The text a reader needs to understand a failed test: the reason, the
 /// suite's message, the stderr of a crash, the hint and the replay command.
 /// Plain text, no colour.
 pub fn failure_details(graded: &Graded, r: &TestResult, with_replay: bool) -> String {
     let mut out = Vec::new();
+    if let Some(measured) = r.outcome.measured() {
+        out.push(measured_details(r, measured));
+        if !r.full() && !r.spec.hint.trim().is_empty() {
+            out.push(format!("hint: {}", r.spec.hint.trim()));
+        }
+        return anstream::adapter::strip_str(&out.join("\n")).to_string();
+    }
     match r.outcome.failure() {
         // The failure says it all: what, expected, found, where, the
         // sequence, the pictures, the stderr of a crash.
         Some(failure) => out.push(without_thread_ids(failure.to_string().trim_end())),
         None => out.push(reason(&r.outcome)),
     }
-    if !r.spec.hint.trim().is_empty() {
+    // A measured test that did not run because of the gate has nothing of
+    // its own to hint at or replay.
+    let gated = r.outcome.failure().is_some_and(|f| f.check == GATE_CHECK);
+    if !r.spec.hint.trim().is_empty() && !gated {
         out.push(format!("hint: {}", r.spec.hint.trim()));
     }
-    if with_replay && !matches!(r.outcome, Outcome::DidNotCompile { .. }) {
+    if with_replay && !gated && !matches!(r.outcome, Outcome::DidNotCompile { .. }) {
         out.push(format!(
             "seed {}; replay: {}",
             graded.seed,
@@ -92,6 +107,34 @@ pub fn failure_details(graded: &Graded, r: &TestResult, with_replay: bool) -> St
         ));
     }
     anstream::adapter::strip_str(&out.join("\n")).to_string()
+}
+
+/// What a measured test found, its points between the manifest's
+/// thresholds, why they were withheld if they were, and the table.
+pub fn measured_details(r: &TestResult, measured: &heaplab_protocol::Measured) -> String {
+    let mut out = format!("measured: {}", measured.summary.trim());
+    if let Some(scale) = &r.spec.measure {
+        out.push_str(&format!(
+            "\npoints: {} of {} ({} earns none, {} earns all, linear between)",
+            scale.points(r.spec.points, measured.value),
+            r.spec.points,
+            number(scale.zero),
+            number(scale.full)
+        ));
+    }
+    if let Some(why) = &r.withheld {
+        out.push_str(&format!("\n{why}"));
+    }
+    if !measured.table.trim().is_empty() {
+        out.push_str(&format!("\n{}", measured.table.trim_end()));
+    }
+    out
+}
+
+/// A threshold as the manifest writes it: `0.5`, `1`, `0.85`.
+fn number(x: f64) -> String {
+    let text = format!("{x:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// One line saying why a test that has no failure to show earned nothing.

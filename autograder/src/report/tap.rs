@@ -25,6 +25,8 @@ pub fn render(graded: &Graded) -> String {
     for r in &graded.results {
         let ok = r.outcome.passed();
         let k = r.spec.points;
+        // A measured test's points pass one by one: the first `earned` are ok.
+        let ok_points = r.earned;
         for i in 1..=k {
             n += 1;
             let part = if k > 1 {
@@ -34,7 +36,7 @@ pub fn render(graded: &Graded) -> String {
             };
             out.push_str(&format!(
                 "{} {n} - {}{part}\n",
-                if ok { "ok" } else { "not ok" },
+                if i <= ok_points { "ok" } else { "not ok" },
                 description(&r.spec.title, &r.spec.name)
             ));
         }

@@ -24,6 +24,9 @@ pub struct TestResult<'a> {
     pub spec: &'a TestSpec,
     pub outcome: Outcome,
     pub earned: u32,
+    /// Why a measured test's points were withheld although it ran (the
+    /// correctness gate did not run whole).
+    pub withheld: Option<String>,
     pub elapsed: Duration,
     /// What the student's processes wrote (capped).
     pub stdout: String,
@@ -31,12 +34,18 @@ pub struct TestResult<'a> {
 }
 
 impl TestResult<'_> {
+    /// True when the test earned all its points.
+    pub fn full(&self) -> bool {
+        self.earned == self.spec.points && (self.outcome.passed() || self.earned > 0)
+    }
+
     /// A result for a test that never ran (the build failed).
     pub fn without_run(spec: &TestSpec, outcome: Outcome) -> TestResult<'_> {
         TestResult {
             spec,
             outcome,
             earned: 0,
+            withheld: None,
             elapsed: Duration::ZERO,
             stdout: String::new(),
             stderr: String::new(),
@@ -145,14 +154,25 @@ fn run_one<'a>(
         ),
     };
     let outcome = relative(outcome, built, course);
-    let earned = if outcome.passed() { spec.points } else { 0 };
+    let earned = earned(spec, &outcome);
     TestResult {
         spec,
         outcome,
         earned,
+        withheld: None,
         elapsed,
         stdout,
         stderr,
+    }
+}
+
+/// The points `outcome` earns: all of them for a pass; for a measured
+/// test, those its value is worth between the manifest's thresholds.
+pub fn earned(spec: &TestSpec, outcome: &Outcome) -> u32 {
+    match (outcome, &spec.measure) {
+        (Outcome::Passed, None) => spec.points,
+        (Outcome::Measured { measured }, Some(scale)) => scale.points(spec.points, measured.value),
+        _ => 0,
     }
 }
 

@@ -8,7 +8,7 @@
 //! `autograder/tests/fixture-course/`); each test here calls one by name in
 //! the student's process and checks its answer. Used only by that course.
 
-use heaplab_protocol::Failure;
+use heaplab_protocol::{Failure, Measured};
 
 use crate::harness::{Suite, Test};
 use crate::remote;
@@ -66,6 +66,38 @@ pub fn suite() -> Suite {
     }
     Suite {
         tests,
+        programs: Vec::new(),
+    }
+}
+
+/// A measured test that finds `value`.
+fn finds(name: &'static str, value: f64) -> Test {
+    Test::measured(name, move |_| {
+        Ok(Measured {
+            value,
+            summary: format!("{value}× the fixture's yardstick"),
+            table: "round  value\n    1  as found\n".to_string(),
+        })
+    })
+}
+
+/// The fixture suite of measured tests (`fixture-course/measured.toml`):
+/// a gate test that passes, one that fails, and measured tests that find
+/// fixed values.
+pub fn measured_suite() -> Suite {
+    Suite {
+        tests: vec![
+            Test::new("passes", |_| Ok::<(), Failure>(())),
+            Test::new("fails", |_| {
+                Err(Failure::new("the gate's check", "yes", "no"))
+            }),
+            finds("finds_three_quarters", 0.75),
+            finds("finds_double", 2.0),
+            finds("finds_half_as_much", 0.5),
+            Test::measured("measure_fails", |_| {
+                Err(Failure::text("the measured program printed something else"))
+            }),
+        ],
         programs: Vec::new(),
     }
 }

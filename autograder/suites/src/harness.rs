@@ -17,7 +17,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use heaplab_protocol::{Failure, Outcome};
+use heaplab_protocol::{Failure, Measured, Outcome};
 
 pub use heaplab_protocol::DEFAULT_SEED;
 
@@ -51,6 +51,24 @@ impl Test {
         Test {
             name,
             run: Box::new(move |ctx| run(ctx).map_err(Into::into)),
+        }
+    }
+
+    /// A measured test (speed, space): its body returns what it measured,
+    /// and the grader gives points for the value (`course.toml`'s
+    /// `measure` thresholds). A failure (a wrong output, a crash of the
+    /// program measured) earns nothing.
+    pub fn measured(
+        name: &'static str,
+        run: impl Fn(&Ctx) -> Result<Measured, Failure> + 'static,
+    ) -> Self {
+        Test {
+            name,
+            run: Box::new(move |ctx| {
+                let measured = run(ctx)?;
+                *lock(&MEASURED) = Some(measured);
+                Ok(())
+            }),
         }
     }
 }
@@ -90,6 +108,8 @@ impl Suite {
 
 /// The first `todo!()` or `unimplemented!()` reached, as `file:line:col`.
 static NOT_IMPLEMENTED: Mutex<Option<String>> = Mutex::new(None);
+/// What a measured test measured (set when its body returns).
+static MEASURED: Mutex<Option<Measured>> = Mutex::new(None);
 /// The most recent panic, message and location, for the failure message.
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
@@ -100,13 +120,17 @@ pub fn run_one(test: &Test, seed: u64) -> Outcome {
     // Nothing from an earlier test of the same process (`--all`) carries over.
     lock(&NOT_IMPLEMENTED).take();
     lock(&LAST_PANIC).take();
+    lock(&MEASURED).take();
     let ctx = Ctx { seed };
     let ran = panic::catch_unwind(AssertUnwindSafe(|| (test.run)(&ctx)));
     if let Some(location) = lock(&NOT_IMPLEMENTED).take() {
         return Outcome::NotImplemented { location };
     }
     match ran {
-        Ok(Ok(())) => Outcome::Passed,
+        Ok(Ok(())) => match lock(&MEASURED).take() {
+            Some(measured) => Outcome::Measured { measured },
+            None => Outcome::Passed,
+        },
         Ok(Err(failure)) => outcome_of(failure),
         Err(payload) => panicked(payload),
     }
@@ -297,6 +321,9 @@ fn run_all(suite: &Suite, args: &[String]) -> ExitCode {
         ran += 1;
         match run_one(test, seed) {
             Outcome::Passed => println!("PASS {name}"),
+            Outcome::Measured { measured } => {
+                println!("MEASURED {name}: {}\n{}", measured.summary, measured.table)
+            }
             Outcome::NotImplemented { location } => {
                 failed += 1;
                 println!("TODO {name} ({location})");

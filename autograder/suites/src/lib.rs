@@ -22,5 +22,6 @@ pub mod lesson4;
 pub mod lesson5;
 pub mod lesson6;
 pub mod lesson7;
+pub mod lesson8;
 
 pub mod trace;

@@ -176,6 +176,7 @@ impl Builder {
     fn finish(self, name: &str) -> Trace {
         Trace {
             name: name.to_string(),
+            dialect: crate::rep::Dialect::CsApp,
             // malloc-lab's first header number; ours is the peak payload,
             // the least any heap could use.
             suggested_heap: self.peak_bytes,

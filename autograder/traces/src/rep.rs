@@ -1,16 +1,31 @@
-//! The CS:APP malloc-lab trace format (`.rep`): read and write.
+//! The malloc-lab trace format (`.rep`): read and write, in its two
+//! dialects.
 //!
 //! ```text
-//! 20000        suggested heap size (bytes; informational)
-//! 3            number of ids: every id is in 0..3
-//! 5            number of operations that follow
-//! 1            weight (informational)
-//! a 0 512      allocate block 0 of 512 bytes
-//! a 1 128
-//! r 0 640      resize block 0 to 640 bytes, keeping its contents
-//! f 1          free block 1
-//! f 0
+//!   CS:APP (Bryant & O'Hallaron)           CMU 15-213
+//!   20000  suggested heap size (unused)    1      weight: what the trace scores
+//!   3      number of ids: all in 0..3      3      number of ids
+//!   5      operations that follow          5      operations that follow
+//!   1      weight (unused)                 640    data bytes: the peak payload
+//!   a 0 512      allocate block 0 of 512 bytes
+//!   a 1 128
+//!   r 0 640      resize block 0 to 640 bytes, keeping its contents
+//!   f 1          free block 1
+//!   f 0
 //! ```
+//!
+//! Both headers are four numbers, so the file says which it is: a header is
+//! 15-213's when its first number is a weight (0 to 3) *and* its fourth is
+//! the trace's peak payload (the most bytes live at once, which the parser
+//! computes); any other header is CS:APP's, whose suggested heap size is
+//! never that small in practice and whose weight is rarely the peak. A
+//! caller that knows the dialect says so with [`parse_as`], which then also
+//! checks the 15-213 weight and data bytes, with a line-numbered error when
+//! they are wrong.
+//!
+//! A 15-213 weight says what the trace is scored on ([`Trace::scoring`]): 0
+//! nothing, 1 utilization and throughput, 2 utilization only, 3 throughput
+//! only. CS:APP's weight is not used: its traces score both.
 //!
 //! The parser checks the file as a whole before anything is replayed: every
 //! operation is well formed, every id is in range, a block is allocated before
@@ -46,16 +61,37 @@ pub struct Op {
     pub kind: OpKind,
 }
 
+/// Which malloc-lab's header a trace has (see the module's documentation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Dialect {
+    /// CS:APP's: `heap-size ids ops weight`.
+    #[default]
+    CsApp,
+    /// CMU 15-213's: `weight ids ops data-bytes`.
+    Cmu213,
+}
+
+/// What a trace is scored on, by its weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scoring {
+    pub utilization: bool,
+    pub throughput: bool,
+}
+
 /// A parsed trace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace {
     /// The file's stem (`binary` for `traces/binary.rep`), used in tables.
     pub name: String,
-    /// Header field 1: the heap size malloc-lab suggests; not used to replay.
+    /// Which header the file has.
+    pub dialect: Dialect,
+    /// The header's size: CS:APP's suggested heap size (field 1, not used
+    /// to replay), or 15-213's data bytes (field 4, the peak payload).
     pub suggested_heap: usize,
     /// Header field 2: ids are in `0..num_ids`.
     pub num_ids: usize,
-    /// Header field 4: malloc-lab's weight of the trace in its average.
+    /// The header's weight: CS:APP's field 4 (not used), or 15-213's field
+    /// 1 (0 to 3, see [`Trace::scoring`]).
     pub weight: usize,
     pub ops: Vec<Op>,
 }
@@ -83,16 +119,94 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// The header's fields, named for both dialects until the file says which.
 const HEADER_FIELDS: [&str; 4] = [
-    "the suggested heap size",
+    "the suggested heap size (or, in a 15-213 trace, the weight)",
     "the number of ids",
     "the number of operations",
-    "the weight",
+    "the weight (or, in a 15-213 trace, the data bytes)",
 ];
 
-/// Parses the text of a `.rep` file. `file` names it in error messages; the
-/// trace's [`name`](Trace::name) is its stem.
+/// The largest 15-213 weight: 0 scores nothing, 1 both, 2 utilization, 3
+/// throughput.
+pub const MAX_CMU_WEIGHT: usize = 3;
+
+/// Parses the text of a `.rep` file of either dialect, telling them apart
+/// by the header (see the module's documentation). `file` names it in
+/// error messages; the trace's [`name`](Trace::name) is its stem.
 pub fn parse(file: &str, text: &str) -> Result<Trace, ParseError> {
+    let (header, body) = parse_body(file, text)?;
+    let [first, _, _, fourth] = header.numbers;
+    let dialect = if first <= MAX_CMU_WEIGHT && fourth == body.peak_payload {
+        Dialect::Cmu213
+    } else {
+        Dialect::CsApp
+    };
+    Ok(trace(file, dialect, header, body))
+}
+
+/// Parses the text of a `.rep` file whose dialect the caller knows. A
+/// 15-213 header must have a weight of 0 to 3 and, as data bytes, the
+/// trace's peak payload.
+pub fn parse_as(file: &str, text: &str, dialect: Dialect) -> Result<Trace, ParseError> {
+    let (header, body) = parse_body(file, text)?;
+    if dialect == Dialect::Cmu213 {
+        let [weight, _, _, data_bytes] = header.numbers;
+        let err = |line: usize, message: String| ParseError {
+            file: file.to_string(),
+            line,
+            message,
+        };
+        if weight > MAX_CMU_WEIGHT {
+            return Err(err(
+                header.lines[0],
+                format!("expected a 15-213 weight (0 nothing, 1 utilization and throughput, 2 utilization, 3 throughput), found {weight}"),
+            ));
+        }
+        if data_bytes != body.peak_payload {
+            return Err(err(
+                header.lines[3],
+                format!(
+                    "expected the data bytes, the most bytes the trace has live at once, {}; found {data_bytes}",
+                    body.peak_payload
+                ),
+            ));
+        }
+    }
+    Ok(trace(file, dialect, header, body))
+}
+
+/// The header's four numbers, and the line each was on.
+struct Header {
+    numbers: [usize; 4],
+    lines: [usize; 4],
+}
+
+/// The operations, and the most payload they have live at once.
+struct Body {
+    ops: Vec<Op>,
+    peak_payload: usize,
+}
+
+/// The trace from its dialect, header and operations.
+fn trace(file: &str, dialect: Dialect, header: Header, body: Body) -> Trace {
+    let [first, num_ids, _, fourth] = header.numbers;
+    let (suggested_heap, weight) = match dialect {
+        Dialect::CsApp => (first, fourth),
+        Dialect::Cmu213 => (fourth, first),
+    };
+    Trace {
+        name: stem(file),
+        dialect,
+        suggested_heap,
+        num_ids,
+        weight,
+        ops: body.ops,
+    }
+}
+
+/// Reads the header and checks every operation (the dialect aside).
+fn parse_body(file: &str, text: &str) -> Result<(Header, Body), ParseError> {
     let err = |line: usize, message: String| ParseError {
         file: file.to_string(),
         line,
@@ -103,6 +217,7 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, ParseError> {
     // The header: four numbers, one a line in malloc-lab's files; any
     // whitespace between them is accepted.
     let mut header = [0usize; 4];
+    let mut header_lines = [0usize; 4];
     let mut filled = 0;
     let mut last_line = 0;
     while filled < 4 {
@@ -132,10 +247,11 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, ParseError> {
                     ),
                 )
             })?;
+            header_lines[filled] = n;
             filled += 1;
         }
     }
-    let [suggested_heap, num_ids, num_ops, weight] = header;
+    let [_, num_ids, num_ops, _] = header;
     if num_ids > MAX_IDS {
         return Err(err(
             last_line,
@@ -143,8 +259,10 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, ParseError> {
         ));
     }
 
-    // Whether each id is live, to reject operations the replay could not do.
-    let mut live = vec![false; num_ids];
+    // Each id's size while it is live (None when it is not), to reject
+    // operations the replay could not do and to find the peak payload.
+    let mut live: Vec<Option<usize>> = vec![None; num_ids];
+    let (mut live_bytes, mut peak_payload) = (0usize, 0usize);
     let mut ops = Vec::with_capacity(num_ops.min(1 << 20));
     for (n, line) in lines {
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -164,26 +282,28 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, ParseError> {
                 ),
             ));
         }
-        match kind {
-            OpKind::Alloc { .. } if live[id] => {
+        let now = match (kind, live[id]) {
+            (OpKind::Alloc { .. }, Some(_)) => {
                 return Err(err(
                     n,
                     format!("block {id} is allocated again before it was freed"),
                 ));
             }
-            OpKind::Alloc { .. } => live[id] = true,
-            OpKind::Free { .. } if !live[id] => {
+            (OpKind::Free { .. }, None) => {
                 return Err(err(n, format!("block {id} is freed but is not allocated")));
             }
-            OpKind::Free { .. } => live[id] = false,
-            OpKind::Realloc { .. } if !live[id] => {
+            (OpKind::Realloc { .. }, None) => {
                 return Err(err(
                     n,
                     format!("block {id} is resized but is not allocated"),
                 ));
             }
-            OpKind::Realloc { .. } => {}
-        }
+            (OpKind::Alloc { size, .. } | OpKind::Realloc { size, .. }, _) => Some(size),
+            (OpKind::Free { .. }, Some(_)) => None,
+        };
+        live_bytes = live_bytes - live[id].unwrap_or(0) + now.unwrap_or(0);
+        peak_payload = peak_payload.max(live_bytes);
+        live[id] = now;
         ops.push(Op { line: n, kind });
     }
     if ops.len() != num_ops {
@@ -195,13 +315,11 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, ParseError> {
             ),
         ));
     }
-    Ok(Trace {
-        name: stem(file),
-        suggested_heap,
-        num_ids,
-        weight,
-        ops,
-    })
+    let header = Header {
+        numbers: header,
+        lines: header_lines,
+    };
+    Ok((header, Body { ops, peak_payload }))
 }
 
 /// One operation line, already split into words.
@@ -250,15 +368,35 @@ fn stem(file: &str) -> String {
 }
 
 impl Trace {
+    /// What the trace is scored on: a 15-213 weight decides; a CS:APP
+    /// trace scores both.
+    pub fn scoring(&self) -> Scoring {
+        let (utilization, throughput) = match (self.dialect, self.weight) {
+            (Dialect::CsApp, _) | (Dialect::Cmu213, 1) => (true, true),
+            (Dialect::Cmu213, 2) => (true, false),
+            (Dialect::Cmu213, 3) => (false, true),
+            (Dialect::Cmu213, _) => (false, false),
+        };
+        Scoring {
+            utilization,
+            throughput,
+        }
+    }
+
     /// The trace in `.rep` form, as malloc-lab's driver reads it: the four
-    /// header numbers one a line, then one operation a line.
+    /// header numbers one a line, in the trace's dialect, then one
+    /// operation a line.
     pub fn to_rep(&self) -> String {
         use std::fmt::Write;
         let mut out = String::with_capacity(16 * self.ops.len() + 64);
-        let _ = writeln!(out, "{}", self.suggested_heap);
+        let (first, fourth) = match self.dialect {
+            Dialect::CsApp => (self.suggested_heap, self.weight),
+            Dialect::Cmu213 => (self.weight, self.suggested_heap),
+        };
+        let _ = writeln!(out, "{first}");
         let _ = writeln!(out, "{}", self.num_ids);
         let _ = writeln!(out, "{}", self.ops.len());
-        let _ = writeln!(out, "{}", self.weight);
+        let _ = writeln!(out, "{fourth}");
         for op in &self.ops {
             let _ = match op.kind {
                 OpKind::Alloc { id, size } => writeln!(out, "a {id} {size}"),

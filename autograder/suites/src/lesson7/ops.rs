@@ -3,10 +3,15 @@
 //! A random sequence of C-style calls runs on the student's heap over the
 //! grader's instrumented pages. After every call: each live block is aligned
 //! as asked, inside mapped pages, apart from the others and still holding
-//! the bytes the model says it holds; every free chunk is inside mapped pages
-//! and touches no live block; the free-list length matches the walk; the
-//! page-source contract holds. On failure proptest shrinks the sequence and
-//! the message shows it, with a picture of the heap.
+//! the bytes the model says it holds; the page-source contract holds. With
+//! the course's layout ([`Layout::Headers`], lesson 7) also: every block has
+//! its 16-byte header inside the same pages, every free chunk is inside
+//! mapped pages and touches no live block, and the free-list length matches
+//! the walk. Any allocator's layout ([`Layout::Any`], lesson 8) is checked
+//! from the outside only. A sequence may make the page source refuse its
+//! next map: a call may then return `None`, and must leave every block as
+//! it was. On failure proptest shrinks the sequence and the message shows
+//! it, with a picture of the heap.
 
 use std::fmt;
 use std::ptr::NonNull;
@@ -23,6 +28,16 @@ use crate::remote::StudentStopped;
 /// Header bytes in front of every payload (the course's block layout).
 const HEADER: usize = 16;
 
+/// What the checks may assume of the heap's blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// The course's layout (lessons 3 to 7): a 16-byte header in front of
+    /// every block, free chunks walked by `free_blocks()`.
+    Headers,
+    /// Any layout (lesson 8): only what a caller of `malloc` can see.
+    Any,
+}
+
 /// One call of a sequence. Indexes pick a live block modulo their number.
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
@@ -36,18 +51,34 @@ pub enum Op {
     Free(usize),
     /// Fill the block with its pattern.
     Write(usize),
+    /// Make the page source refuse its next map.
+    RefuseNextMap,
 }
 
 /// What a property draws and expects.
 #[derive(Clone, Copy)]
-struct Rules {
-    /// Weights of malloc, calloc, aligned, realloc, free, write.
-    weights: [u32; 6],
+pub struct Rules {
+    /// Weights of malloc, calloc, aligned, realloc, free, write, and of
+    /// refusing the next map.
+    pub weights: [u32; 7],
     /// Expect `realloc` to stay in place when shrinking, or when the chunk
-    /// right after the block is free, in the same mapping, and big enough.
-    in_place: bool,
+    /// right after the block is free, in the same mapping, and big enough
+    /// (the course's layout only).
+    pub in_place: bool,
     /// Largest alignment shift drawn (12: a 4 KiB page).
-    max_shift: u32,
+    pub max_shift: u32,
+    /// What the checks may assume.
+    pub layout: Layout,
+}
+
+impl Rules {
+    /// Header bytes in front of a block.
+    fn header(&self) -> usize {
+        match self.layout {
+            Layout::Headers => HEADER,
+            Layout::Any => 0,
+        }
+    }
 }
 
 /// A live block of the model.
@@ -117,14 +148,18 @@ impl<H: FullHeap> Run<H> {
     /// Adds the operations so far and a picture of the pages to `failure`.
     fn with_context(&self, mut failure: Failure) -> Failure {
         let mut picture = Picture::new(&self.log);
-        for b in self.heap.free_blocks() {
-            picture.paint(b.addr, b.size, '-');
+        let header = self.rules.header();
+        if self.rules.layout == Layout::Headers {
+            for b in self.heap.free_blocks() {
+                picture.paint(b.addr, b.size, '-');
+            }
+            picture.legend("- free chunk   H header");
         }
         for l in &self.live {
-            picture.paint(l.addr - HEADER, HEADER, 'H');
+            picture.paint(l.addr - header, header, 'H');
             picture.paint_block(l.addr, l.size.max(1), letter(l.id));
         }
-        picture.legend("- free chunk   H header   a, b, ... live blocks a0, a1, ...");
+        picture.legend("a, b, ... live blocks a0, a1, ...");
         failure.step = self
             .transcript
             .last()
@@ -177,8 +212,22 @@ impl<H: FullHeap> Run<H> {
         id
     }
 
+    /// `Ok` when a call returned `None` because the page source refused a
+    /// map since `refusals` (the count before the call); else the failure.
+    fn none_allowed(&self, refusals: usize, call: &str) -> Result<(), Failure> {
+        if self.log.refusals() > refusals {
+            return Ok(());
+        }
+        Err(self.fail(
+            format!("{call} returned None"),
+            "a block (no map was refused)",
+            "None",
+        ))
+    }
+
     fn apply(&mut self, op: Op) -> Result<(), Failure> {
         let n = self.live.len();
+        let refusals = self.log.refusals();
         match op {
             Op::Malloc(size) => {
                 let id = self.next_id;
@@ -187,14 +236,12 @@ impl<H: FullHeap> Run<H> {
                     Some(p) => {
                         self.add(p, size, 16, Vec::new());
                     }
-                    None => {
-                        return Err(self.fail(
-                            format!("malloc({size}) returned None"),
-                            "a block (no map was refused)",
-                            "None",
-                        ))
-                    }
+                    None => self.none_allowed(refusals, &format!("malloc({size})"))?,
                 }
+            }
+            Op::RefuseNextMap => {
+                self.record("(the page source refuses its next map)".to_string());
+                self.log.fail_next_map();
             }
             Op::Calloc(count, size) => {
                 let id = self.next_id;
@@ -210,11 +257,13 @@ impl<H: FullHeap> Run<H> {
                         ))
                     }
                     (Some(total), None) => {
-                        return Err(self.fail(
-                            format!("calloc({count}, {size}) returned None"),
-                            format!("a block of {total} zero bytes"),
-                            "None",
-                        ))
+                        if self.log.refusals() == refusals {
+                            return Err(self.fail(
+                                format!("calloc({count}, {size}) returned None"),
+                                format!("a block of {total} zero bytes (no map was refused)"),
+                                "None",
+                            ));
+                        }
                     }
                     (Some(total), Some(p)) => {
                         self.add(p, total, 16, vec![0; total]);
@@ -229,13 +278,7 @@ impl<H: FullHeap> Run<H> {
                     Some(p) => {
                         self.add(p, size, align, Vec::new());
                     }
-                    None => {
-                        return Err(self.fail(
-                            format!("aligned({align}, {size}) returned None"),
-                            "a block (no map was refused)",
-                            "None",
-                        ))
-                    }
+                    None => self.none_allowed(refusals, &format!("aligned({align}, {size})"))?,
                 }
             }
             Op::Realloc(_, _) | Op::Free(_) | Op::Write(_) if n == 0 => {}
@@ -278,13 +321,16 @@ impl<H: FullHeap> Run<H> {
             name(old_id)
         ));
         let ptr = NonNull::new(old_addr as *mut u8).expect("non-null");
+        let refusals = self.log.refusals();
         // What the heap's own layout says should happen in place.
         // SAFETY: a live block of this heap.
         let usable = unsafe { self.heap.usable_size(ptr) };
         let mut reason = None;
-        if let (true, Some(usable), Some(need)) =
-            (self.rules.in_place, usable, chunk_bytes_for(size))
-        {
+        if let (true, Some(usable), Some(need)) = (
+            self.rules.in_place && self.rules.layout == Layout::Headers,
+            usable,
+            chunk_bytes_for(size),
+        ) {
             let chunk = old_addr - HEADER;
             let chunk_bytes = usable + HEADER;
             // Only small chunks: a big one may rightly move to the free list
@@ -310,11 +356,8 @@ impl<H: FullHeap> Run<H> {
         }
         // SAFETY: a live block of this heap; on Some, the old one is gone.
         let Some(new) = (unsafe { self.heap.realloc(ptr, size) }) else {
-            return Err(self.fail(
-                format!("realloc({}, {size}) returned None", name(old_id)),
-                "a block (no map was refused)",
-                "None",
-            ));
+            // The old block stays live, as it was; the checks see to it.
+            return self.none_allowed(refusals, &format!("realloc({}, {size})", name(old_id)));
         };
         let new_addr = new.as_ptr() as usize;
         if let Some(reason) = reason {
@@ -373,6 +416,7 @@ impl<H: FullHeap> Run<H> {
                 v,
             ));
         }
+        let header = self.rules.header();
         for b in &self.live {
             let align = b.align.max(16);
             if !b.addr.is_multiple_of(align) {
@@ -384,13 +428,18 @@ impl<H: FullHeap> Run<H> {
             }
             if self
                 .log
-                .mapping_holding(b.addr - HEADER, HEADER + b.size.max(1))
+                .mapping_holding(b.addr - header, header + b.size.max(1))
                 .is_none()
             {
+                let what = if header > 0 {
+                    "its header and payload inside one live mapping"
+                } else {
+                    "all its bytes inside one live mapping"
+                };
                 return Err(self.fail(
                     format!("{} is not inside mapped pages", name(b.id)),
-                    "its header and payload inside one live mapping",
-                    format!("[{:#x}, {:#x})", b.addr - HEADER, b.addr + b.size),
+                    what,
+                    format!("[{:#x}, {:#x})", b.addr - header, b.addr + b.size),
                 ));
             }
             let ptr = NonNull::new(b.addr as *mut u8).expect("non-null");
@@ -420,8 +469,11 @@ impl<H: FullHeap> Run<H> {
         let mut spans: Vec<(usize, usize, String)> = self
             .live
             .iter()
-            .map(|b| (b.addr - HEADER, b.addr + b.size.max(1), name(b.id)))
+            .map(|b| (b.addr - header, b.addr + b.size.max(1), name(b.id)))
             .collect();
+        if self.rules.layout == Layout::Any {
+            return no_overlap(self, &mut spans, "live blocks apart");
+        }
         let blocks = self.heap.free_blocks();
         for f in &blocks {
             if self.log.mapping_holding(f.addr, f.size).is_none() {
@@ -433,19 +485,11 @@ impl<H: FullHeap> Run<H> {
             }
             spans.push((f.addr, f.end(), format!("the free chunk at {:#x}", f.addr)));
         }
-        spans.sort();
-        for pair in spans.windows(2) {
-            if pair[0].1 > pair[1].0 {
-                return Err(self.fail(
-                    format!("{} overlaps {}", pair[0].2, pair[1].2),
-                    "live blocks (with their headers) and free chunks apart",
-                    format!(
-                        "[{:#x}, {:#x}) and [{:#x}, {:#x})",
-                        pair[0].0, pair[0].1, pair[1].0, pair[1].1
-                    ),
-                ));
-            }
-        }
+        no_overlap(
+            self,
+            &mut spans,
+            "live blocks (with their headers) and free chunks apart",
+        )?;
         let length = self.heap.stats().free_length;
         if length != blocks.len() {
             return Err(self.fail(
@@ -465,6 +509,28 @@ impl<H: FullHeap> Run<H> {
     }
 }
 
+/// The failure of `run` when two of `spans` (start, end, name) overlap.
+fn no_overlap<H: FullHeap>(
+    run: &Run<H>,
+    spans: &mut [(usize, usize, String)],
+    expected: &str,
+) -> Result<(), Failure> {
+    spans.sort();
+    for pair in spans.windows(2) {
+        if pair[0].1 > pair[1].0 {
+            return Err(run.fail(
+                format!("{} overlaps {}", pair[0].2, pair[1].2),
+                expected,
+                format!(
+                    "[{:#x}, {:#x}) and [{:#x}, {:#x})",
+                    pair[0].0, pair[0].1, pair[1].0, pair[1].1
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Sizes: mostly small, some medium, a few of a page or more (lesson 6's
 /// big path).
 fn size() -> BoxedStrategy<usize> {
@@ -478,7 +544,7 @@ fn size() -> BoxedStrategy<usize> {
 }
 
 fn op(rules: Rules) -> BoxedStrategy<Op> {
-    let [malloc, calloc, aligned, realloc, free, write] = rules.weights;
+    let [malloc, calloc, aligned, realloc, free, write, refuse] = rules.weights;
     let max_shift = rules.max_shift;
     // Overflowing products that wrap around to a small number, the
     // dangerous kind: (usize::MAX / k + 1 + j) * k is a little over 2^64.
@@ -507,13 +573,14 @@ fn op(rules: Rules) -> BoxedStrategy<Op> {
         ),
         (free, (0usize..64).prop_map(Op::Free).boxed()),
         (write, (0usize..64).prop_map(Op::Write).boxed()),
+        (refuse, Just(Op::RefuseNextMap).boxed()),
     ];
     let ops: Vec<_> = ops.into_iter().filter(|(w, _)| *w > 0).collect();
     proptest::strategy::Union::new_weighted(ops).boxed()
 }
 
 /// Runs `rules` over random sequences drawn from the seed.
-fn property<H: FullHeap>(
+pub fn property<H: FullHeap>(
     ctx: &Ctx,
     test: &str,
     make: &dyn Fn(InstrumentedPages) -> H,
@@ -541,61 +608,74 @@ fn property<H: FullHeap>(
 pub fn tests<H: FullHeap + 'static, F: Fn(InstrumentedPages) -> H + 'static>(
     make: &Rc<F>,
 ) -> Vec<Test> {
+    let rules = |weights: [u32; 6], in_place: bool, max_shift: u32| {
+        let [m, c, a, r, f, w] = weights;
+        Rules {
+            weights: [m, c, a, r, f, w, 0],
+            in_place,
+            max_shift,
+            layout: Layout::Headers,
+        }
+    };
     let props: [(&'static str, Rules); 4] = [
         (
             "realloc_keeps_contents",
-            Rules {
-                weights: [4, 0, 0, 5, 2, 3],
-                in_place: false,
-                max_shift: 4,
-            },
+            rules([4, 0, 0, 5, 2, 3], false, 4),
         ),
         (
             "realloc_grows_and_shrinks_in_place",
-            Rules {
-                weights: [4, 0, 0, 5, 3, 2],
-                in_place: true,
-                max_shift: 4,
-            },
+            rules([4, 0, 0, 5, 3, 2], true, 4),
         ),
         (
             "calloc_zeroes_and_refuses_overflow",
-            Rules {
-                weights: [3, 4, 0, 0, 3, 3],
-                in_place: false,
-                max_shift: 4,
-            },
+            rules([3, 4, 0, 0, 3, 3], false, 4),
         ),
         (
             "aligned_blocks_from_16_bytes_to_a_page",
-            Rules {
-                weights: [2, 0, 5, 2, 3, 3],
-                in_place: false,
-                max_shift: 12,
-            },
+            rules([2, 0, 5, 2, 3, 3], false, 12),
         ),
     ];
-    let mut tests: Vec<Test> = props
+    let mut tests = properties(make, props);
+    tests.push(out_of_memory_test(make, Layout::Headers));
+    tests
+}
+
+/// A property test per `(name, rules)`.
+pub fn properties<H: FullHeap + 'static, F: Fn(InstrumentedPages) -> H + 'static>(
+    make: &Rc<F>,
+    props: impl IntoIterator<Item = (&'static str, Rules)>,
+) -> Vec<Test> {
+    props
         .into_iter()
         .map(|(test, rules)| {
             let make = make.clone();
             Test::new(test, move |ctx| property(ctx, test, &*make, rules))
         })
-        .collect();
+        .collect()
+}
+
+/// `out_of_memory_returns_none`, for a heap of `layout`.
+pub fn out_of_memory_test<H: FullHeap + 'static, F: Fn(InstrumentedPages) -> H + 'static>(
+    make: &Rc<F>,
+    layout: Layout,
+) -> Test {
     let make = make.clone();
-    tests.push(Test::new("out_of_memory_returns_none", move |_| {
-        out_of_memory(&*make)
-    }));
-    tests
+    Test::new("out_of_memory_returns_none", move |_| {
+        out_of_memory(&*make, layout)
+    })
 }
 
 /// When the page source refuses, each call returns `None` and leaves the
 /// block it was given (realloc) intact and usable.
-fn out_of_memory<H: FullHeap>(make: &dyn Fn(InstrumentedPages) -> H) -> Result<(), Failure> {
+fn out_of_memory<H: FullHeap>(
+    make: &dyn Fn(InstrumentedPages) -> H,
+    layout: Layout,
+) -> Result<(), Failure> {
     let rules = Rules {
-        weights: [0; 6],
+        weights: [0; 7],
         in_place: false,
         max_shift: 12,
+        layout,
     };
     let mut run = Run::new(make, rules)?;
     run.apply(Op::Malloc(100))?;
@@ -616,8 +696,8 @@ fn out_of_memory<H: FullHeap>(make: &dyn Fn(InstrumentedPages) -> H) -> Result<(
             Box::new(|h: &mut H| h.calloc(1000, 1000)),
         ),
         (
-            "a2 = aligned(4096, 100000)",
-            Box::new(|h: &mut H| h.malloc_aligned(4096, 100_000)),
+            "a2 = aligned(4096, 2000000)",
+            Box::new(|h: &mut H| h.malloc_aligned(4096, 2_000_000)),
         ),
         (
             "a2 = malloc(1000000)",

@@ -30,10 +30,15 @@ pub fn tests<S: SharedApi + 'static, G: Fn() -> S + 'static>(shared: &Rc<G>) -> 
         Test::new("threads_share_the_heap", move |ctx| {
             threads_share(ctx, &threads())
         }),
-        Test::new("global_alloc_contract", move |_| {
-            global_alloc_contract(&contract())
-        }),
+        global_alloc_test(contract),
     ]
+}
+
+/// `global_alloc_contract`, on the heaps `shared` makes.
+pub fn global_alloc_test<S: SharedApi + 'static, G: Fn() -> S + 'static>(shared: Rc<G>) -> Test {
+    Test::new("global_alloc_contract", move |_| {
+        global_alloc_contract(&shared())
+    })
 }
 
 /// Several threads allocate, write, check and free at random through

@@ -418,3 +418,4 @@ impl Drop for RemoteHeap {
         }
     }
 }
+

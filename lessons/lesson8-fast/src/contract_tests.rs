@@ -1,0 +1,1 @@
+//! (The reference solution's tests of its heap live here; write your own.)

@@ -1,0 +1,1 @@
+//! Your large blocks, if your design treats them apart.

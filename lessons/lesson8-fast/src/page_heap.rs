@@ -1,0 +1,1 @@
+//! Where your heap gets runs of pages, if it carves them itself.

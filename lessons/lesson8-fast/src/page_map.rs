@@ -1,0 +1,1 @@
+//! Your way to find a block's size from its address, if your design needs one.

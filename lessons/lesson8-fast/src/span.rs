@@ -1,0 +1,1 @@
+//! Your heap's bookkeeping, if your design keeps it apart from the blocks.

@@ -1,0 +1,48 @@
+//! heaplab lesson 8, the challenge: a drop-in malloc faster than the C
+//! library's. Usable as Rust's `#[global_allocator]` ([`Malloc`]) and, built
+//! with `--features preload`, as a C library for `LD_PRELOAD`, like lesson 7.
+//! Grade it with `cargo grade lesson8`; the lesson is `docs/lesson8.md`.
+//!
+// STUB: //! The design is yours (docs/lesson8.md, "The design space"). The files the
+// STUB: //! reference solution uses for its parts are here, empty: use them or delete
+// STUB: //! them (and their `mod` lines).
+// BEGIN SOLUTION
+//! The reference's design, one part a file: size classes (`size_class.rs`);
+//! slabs of one class (`slab.rs`) cut from arenas by a page heap
+//! (`page_heap.rs`); span descriptors kept apart (`span.rs`) and found from
+//! any address by a page map (`page_map.rs`); large blocks on mappings of
+//! their own, resized with `mremap` (`large.rs`); a cache per thread
+//! (`thread_cache.rs`) in front of the locked process heap (`global.rs`).
+// END SOLUTION
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+// BEGIN SOLUTION
+#[cfg(test)]
+mod contract_tests;
+// END SOLUTION
+pub mod global;
+mod heap;
+mod large;
+mod lock;
+mod misuse;
+mod page_heap;
+mod page_map;
+mod pages;
+#[cfg(feature = "preload")]
+mod preload;
+mod size_class;
+mod slab;
+mod span;
+mod thread_cache;
+mod tls;
+
+pub use global::{print_stats, print_stats_to, process_stats, Malloc};
+pub use heap::FastHeap;
+pub use lock::{LockedHeap, RawLock};
+pub use pages::MmapPages;
+
+/// Where this crate's sources are: the grader builds the shared library for
+/// its `LD_PRELOAD` tests from here.
+pub const CRATE_DIR: &str = env!("CARGO_MANIFEST_DIR");
+/// This crate's package name, for the same build.
+pub const PACKAGE: &str = env!("CARGO_PKG_NAME");
