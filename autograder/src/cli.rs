@@ -15,7 +15,7 @@ use crate::{bench, course, grade, local, locate, Fatal, EXIT_CANNOT_GRADE};
     name = "grade",
     version,
     about = "Grade a heaplab lesson: cargo grade lesson4",
-    long_about = "Builds a heaplab lesson's crate with its suite and grades it, one process per test.\n\
+    long_about = "Grades a heaplab lesson: the checks run in a process of their own, the student's crate in a confined one, one pair per test.\n\
                   Exit codes: 0 full marks, 1 graded with points lost, 2 could not grade.",
     args_conflicts_with_subcommands = true
 )]

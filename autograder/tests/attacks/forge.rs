@@ -1,8 +1,8 @@
 //! Forging a pass: before `main` and in the heap, print what a passing
 //! checker report looks like on every output there is, write to the
 //! checker's and the grader's stdout and stderr through /proc, to the
-//! grader's --output file, to the channel; then kill the checker and the
-//! grader.
+//! grader's --output file; kill the grader and the checker; then write
+//! to the channel.
 
 use crate::{breach, checker_and_grader, tried};
 
@@ -20,9 +20,6 @@ fn forge() {
     print!("{PASS}ok 1 - passes\n");
     eprint!("{PASS}");
     tried("writing a passing report on its stdout and stderr");
-    // SAFETY: writes bytes to descriptor 3 (the channel), whatever it is.
-    unsafe { libc::write(3, PASS.as_ptr().cast(), PASS.len()) };
-    tried("writing a passing report on the channel");
     let (checker, grader) = checker_and_grader();
     let mut targets = vec![("the checker", checker)];
     targets.extend(grader.map(|g| ("the grader", g)));
@@ -44,6 +41,10 @@ fn forge() {
             breach(&format!("killed {who}"));
         }
     }
+    // Last, as the checker stops a process that breaks the protocol.
+    tried("writing a passing report on the channel");
+    // SAFETY: writes bytes to descriptor 3 (the channel), whatever it is.
+    unsafe { libc::write(3, PASS.as_ptr().cast(), PASS.len()) };
 }
 
 /// The grader's `--output` file, from its command line, overwritten.

@@ -101,6 +101,7 @@ impl Subject {
                 };
                 Err(StartError::Student(stop))
             }
+            Err(RecvError::Garbage(what)) => Err(StartError::Student(subject.garbage(what))),
             Err(_) => Err(StartError::Student(subject.gone())),
         }
     }
