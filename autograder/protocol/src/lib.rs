@@ -13,11 +13,13 @@
 //! - [`messages`]: what goes over it ([`Down`] to the subject, [`Up`] back);
 //! - [`window`]: where the grader's pages live in both processes;
 //! - [`outcome`]: a test's result as the checker reports it to the grader;
+//! - [`checks`]: the names of the rules a failure can break, which hints are keyed by;
 //! - [`ended`]: how a process ended, in words;
 //! - [`exit`]: the exit codes of `grade`, the checker and the subject;
 //! - `manifest` (feature `manifest`): the course manifest's schema.
 
 pub mod channel;
+pub mod checks;
 pub mod ended;
 pub mod exit;
 #[cfg(feature = "manifest")]

@@ -53,6 +53,7 @@ impl<'c> Job<'c> {
     /// The empty result of this job.
     fn graded(&self) -> Graded<'c> {
         Graded {
+            course: self.course,
             lesson: self.lesson,
             variant: self.variant.clone(),
             crate_shown: self.crate_shown.clone(),

@@ -71,6 +71,11 @@ pub struct Args {
     /// servers do; without it they are skipped (and counted).
     #[arg(long)]
     pub include_hidden: bool,
+
+    /// Show every failure in full (by default a cause shared by several
+    /// tests is shown once, and the others name it in one line).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -118,6 +123,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
     let graded = match args.format {
         Format::Human => {
             let mut human = HumanObserver(Human::new());
+            human.0.verbose = args.verbose;
             let graded = job.run(build, &mut human)?;
             human.0.footer(&graded);
             graded
@@ -201,7 +207,7 @@ struct HumanObserver(Human);
 impl Observer for HumanObserver {
     fn did_not_compile(&mut self, graded: &Graded, errors: &str) {
         self.0.header(graded, graded.lesson.tests.len());
-        self.0.compile_errors(&graded.lesson.id, errors);
+        self.0.compile_errors(graded, errors);
     }
 
     fn started(&mut self, graded: &Graded, tests: usize) {

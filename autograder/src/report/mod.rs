@@ -2,6 +2,7 @@
 //! Inkfish, Gradescope's results.json, and heaplab's own JSON.
 
 pub mod autolab;
+pub mod causes;
 pub mod gradescope;
 pub mod human;
 pub mod json;
@@ -10,12 +11,14 @@ pub mod tap;
 use std::time::Duration;
 
 use crate::build::Variant;
-use crate::course::Lesson;
+use crate::course::{Course, Lesson};
 use crate::runner::TestResult;
 use heaplab_protocol::Outcome;
 
 /// Everything known about one graded run.
 pub struct Graded<'a> {
+    /// The course (hints by check, the root the report's paths start from).
+    pub course: &'a Course,
     pub lesson: &'a Lesson,
     pub variant: Variant,
     /// The crate under test as shown to the reader.
@@ -31,13 +34,30 @@ pub struct Graded<'a> {
     pub elapsed: Duration,
 }
 
-impl Graded<'_> {
+impl<'a> Graded<'a> {
     pub fn score(&self) -> u32 {
         self.results.iter().map(|r| r.earned).sum()
     }
 
     pub fn max_score(&self) -> u32 {
         self.results.iter().map(|r| r.spec.points).sum()
+    }
+
+    /// The earlier test whose failure has the same cause as result
+    /// `index` (`report::causes`), which shows it in full.
+    pub fn same_as(&self, index: usize) -> Option<&TestResult<'a>> {
+        let key = causes::key(&self.results.get(index)?.outcome)?;
+        self.results[..index]
+            .iter()
+            .find(|r| causes::key(&r.outcome).as_ref() == Some(&key))
+    }
+
+    /// The hint for a result: the one for the rule that broke, else the
+    /// test's own (`course.toml`'s `[checks]`, `[lesson.checks]`, `hint`).
+    pub fn hint(&self, r: &TestResult<'a>) -> Option<&'a str> {
+        let check = check_of(&r.outcome);
+        let found = self.course.manifest.hint(self.lesson, r.spec, check);
+        found.map(|(hint, _)| hint)
     }
 
     /// The exact command that runs one test again with this run's seed.
@@ -76,8 +96,8 @@ pub fn failure_details(graded: &Graded, r: &TestResult, with_replay: bool) -> St
         Some(failure) => out.push(without_thread_ids(failure.to_string().trim_end())),
         None => out.push(reason(&r.outcome)),
     }
-    if !r.spec.hint.trim().is_empty() {
-        out.push(format!("hint: {}", r.spec.hint.trim()));
+    if let Some(hint) = graded.hint(r) {
+        out.push(format!("hint: {hint}"));
     }
     if with_replay && !matches!(r.outcome, Outcome::DidNotCompile { .. }) {
         out.push(format!(
@@ -87,6 +107,14 @@ pub fn failure_details(graded: &Graded, r: &TestResult, with_replay: bool) -> St
         ));
     }
     anstream::adapter::strip_str(&out.join("\n")).to_string()
+}
+
+/// The rule an outcome broke, as hints know it (`""`: none named).
+pub fn check_of(outcome: &Outcome) -> &str {
+    match outcome {
+        Outcome::TimedOut { .. } => heaplab_protocol::checks::TIMEOUT,
+        other => other.failure().map_or("", |f| f.check.as_str()),
+    }
 }
 
 /// One line saying why a test that has no failure to show earned nothing.

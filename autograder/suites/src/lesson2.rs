@@ -16,6 +16,7 @@ use crate::alloc::{
 };
 use crate::harness::{Suite, Test};
 use crate::own_pages::OwnPages;
+use heaplab_protocol::checks;
 
 /// The checks every lesson 2 and 3 test keeps on: the page source's
 /// contract (and, always, blocks inside mapped pages).
@@ -192,7 +193,7 @@ where
         alloc::property(
             "maps_only_when_needed",
             m(),
-            prop(&[]).hook("maps only when needed", maps_only_when_needed(0)),
+            prop(&[]).hook(checks::MAPS_WHEN_NEEDED, maps_only_when_needed(0)),
         ),
         alloc::property(
             "survives_refused_maps",

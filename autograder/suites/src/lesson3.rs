@@ -15,6 +15,7 @@ use crate::harness::Suite;
 use crate::lesson2::{
     checks, expect_maps, free_is_counted, malloc_zero_is_unique, maps_only_when_needed, CASES,
 };
+use heaplab_protocol::checks;
 
 /// Every check of a bump heap with headers.
 const HEADER_CHECKS: [Check; 11] = [
@@ -58,7 +59,7 @@ where
         alloc::property(
             "usable_size_covers_the_request",
             m(),
-            prop(&[Check::UsableSize]).hook("usable size reported", |state| {
+            prop(&[Check::UsableSize]).hook(checks::USABLE_SIZE, |state| {
                 let Done::Malloc { id: Some(id), .. } = state.done else {
                     return Ok(());
                 };
@@ -84,7 +85,7 @@ where
         alloc::property(
             "maps_only_when_needed",
             m(),
-            prop(&[]).hook("maps only when needed", maps_only_when_needed(HEADER)),
+            prop(&[]).hook(checks::MAPS_WHEN_NEEDED, maps_only_when_needed(HEADER)),
         ),
         alloc::property(
             "survives_refused_maps",

@@ -29,7 +29,7 @@ pub fn suite<H: Heap + 'static>(make: impl Fn(InstrumentedPages) -> H + 'static)
         "big_blocks_are_unmapped_exactly",
         make.clone(),
         free_list::config::<H>(&[Check::Aligned, Check::Headers], rules).hook(
-            "big blocks own their pages",
+            heaplab_protocol::checks::BIG_BLOCK_PAGES,
             free_list::big_blocks_own_their_pages::<H>,
         ),
     ));

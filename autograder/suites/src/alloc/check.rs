@@ -4,6 +4,7 @@
 use std::ops::RangeInclusive;
 
 use heaplab_kit::{Heap, ALIGN};
+use heaplab_protocol::checks;
 
 use super::model::{LiveBlock, Model};
 use super::pages::{PageEvent, PageLog};
@@ -100,20 +101,20 @@ impl Check {
         Check::NoReuse,
     ];
 
-    /// The check's name in messages.
+    /// The check's name in messages and hints (`heaplab_protocol::checks`).
     pub fn name(self) -> &'static str {
         match self {
-            Check::Aligned => "aligned",
-            Check::InsideMapped => "inside mapped pages",
-            Check::NoOverlap => "no overlap",
-            Check::ContentsKept => "contents kept",
-            Check::UsableSize => "usable size",
-            Check::Headers => "size headers",
-            Check::PageStats => "page stats",
-            Check::ChunkStats => "chunk stats",
-            Check::NoFreeList => "no free list",
-            Check::NoReuse => "no reuse",
-            Check::SourceContract => "page source contract",
+            Check::Aligned => checks::ALIGNED,
+            Check::InsideMapped => checks::INSIDE_MAPPED,
+            Check::NoOverlap => checks::NO_OVERLAP,
+            Check::ContentsKept => checks::CONTENTS_KEPT,
+            Check::UsableSize => checks::USABLE_SIZE,
+            Check::Headers => checks::SIZE_HEADER,
+            Check::PageStats => checks::PAGE_STATS,
+            Check::ChunkStats => checks::CHUNK_STATS,
+            Check::NoFreeList => checks::NO_FREE_LIST,
+            Check::NoReuse => checks::NO_REUSE,
+            Check::SourceContract => checks::PAGE_SOURCE_CONTRACT,
         }
     }
 }
@@ -124,8 +125,17 @@ pub type HookFn<H> = Box<dyn Fn(&State<'_, H>) -> CheckResult>;
 pub type PainterFn<H> = Box<dyn Fn(&H, &Model, &PageLog, &mut Picture)>;
 /// A lesson's look at the heap after the student's process stopped (it may
 /// read memory, not ask the heap): it paints what it finds on the picture
-/// of the pages as they were left, and returns a note for the report.
-pub type PostMortemFn<H> = Box<dyn Fn(&H, &Model, &PageLog, &mut Picture) -> Option<String>>;
+/// of the pages as they were left, and returns what it found.
+pub type PostMortemFn<H> = Box<dyn Fn(&H, &Model, &PageLog, &mut Picture) -> Option<Finding>>;
+
+/// What a look after a stop found: a note for the report, and the rule it
+/// shows broken when it names one (a free list that became a cycle), which
+/// then keys the report's hint instead of the stop itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub note: String,
+    pub check: Option<&'static str>,
+}
 
 /// A weighted mix of request sizes: `(weight, sizes)` buckets.
 #[derive(Clone, Debug)]
@@ -231,7 +241,7 @@ impl<H: Heap> Config<H> {
     /// Adds a look at the heap for after the student's process stopped.
     pub fn post_mortem(
         mut self,
-        f: impl Fn(&H, &Model, &PageLog, &mut Picture) -> Option<String> + 'static,
+        f: impl Fn(&H, &Model, &PageLog, &mut Picture) -> Option<Finding> + 'static,
     ) -> Self {
         self.post_mortems.push(Box::new(f));
         self
@@ -265,7 +275,7 @@ pub(crate) fn run_checks<H: Heap>(
     // The engine touches block memory (writes, pattern checks, headers), so
     // "inside mapped pages" is a guard for every property.
     inside_mapped(state).map_err(|f| (Check::InsideMapped.name().to_string(), f))?;
-    still_mapped(state).map_err(|f| (Check::InsideMapped.name().to_string(), f))?;
+    still_mapped(state).map_err(|f| (checks::UNMAPPED_LIVE.to_string(), f))?;
     for check in Check::ALL {
         if check == Check::InsideMapped || !config.has(check) {
             continue;
@@ -505,14 +515,49 @@ pub fn header_word(b: &LiveBlock) -> usize {
     unsafe { std::ptr::read_unaligned(b.ptr.as_ptr().wrapping_sub(HEADER).cast::<usize>()) }
 }
 
+/// The rule a header word `size` breaks for block `b`, in words with the
+/// numbers that show it (`40 is not a multiple of 16`), or `None` when it
+/// is a chunk size that holds the block: a multiple of 16, at least the
+/// header and the bytes asked, ending inside the block's run.
+pub fn header_rule(b: &LiveBlock, size: usize, log: &PageLog) -> Option<String> {
+    let chunk = b.addr - HEADER;
+    let need = b.extent() + HEADER;
+    if !size.is_multiple_of(HEADER) {
+        return Some(format!(
+            "{size} is not a multiple of 16 ({size} = 16 × {} + {})",
+            size / 16,
+            size % 16
+        ));
+    }
+    if size < need {
+        let asked = match b.size {
+            0 => "0 asked, which still takes a byte: malloc(0) returns a block of its own"
+                .to_string(),
+            n => format!("{n} asked"),
+        };
+        return Some(format!(
+            "{size} is less than {need}: 16 of header + {asked} do not fit in {size} bytes"
+        ));
+    }
+    let Some(m) = log.mapping_holding(chunk, 1) else {
+        return Some(format!("the chunk at {chunk:#x} is in no mapping"));
+    };
+    (!m.holds(chunk, size)).then(|| {
+        format!(
+            "{size} bytes from {chunk:#x} end at {:#x}, past the end of map #{} at {:#x}",
+            chunk.saturating_add(size),
+            m.serial,
+            m.end()
+        )
+    })
+}
+
 fn headers<H: Heap>(state: &State<'_, H>) -> CheckResult {
     for b in &state.model.live {
         let size = header_word(b);
         let chunk = b.addr - HEADER;
         let need = b.extent() + HEADER;
-        let mapping = state.log.mapping_holding(chunk, 1);
-        let fits = mapping.is_some_and(|m| m.holds(chunk, size));
-        if !size.is_multiple_of(HEADER) || size < need || !fits {
+        if let Some(broken) = header_rule(b, size, state.log) {
             let culprit = state
                 .model
                 .live
@@ -532,10 +577,12 @@ fn headers<H: Heap>(state: &State<'_, H>) -> CheckResult {
                     chunk
                 ),
                 format!(
-                    "a multiple of 16, at least {need} (16 of header + {} asked), ending inside the mapping",
-                    b.extent()
+                    "a multiple of 16, at least {need} (16 of header + {} asked{}), ending inside \
+                     the mapping",
+                    b.size,
+                    if b.size == 0 { ", counted as 1" } else { "" }
                 ),
-                format!("{size} ({size:#x}){culprit}"),
+                format!("{broken}{culprit}"),
             )
             .at(chunk));
         }

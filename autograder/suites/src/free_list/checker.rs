@@ -6,6 +6,7 @@ use heaplab_kit::{align_up, Block, Heap};
 
 use super::{chunk_bytes_for, chunks_in, is_big, live_chunk, position, show, show_walk, MIN_CHUNK};
 use crate::alloc::{CheckResult, Done, Failure, Mapping, PageEvent, State, HEADER};
+use heaplab_protocol::checks;
 
 /// The free list is sane enough to go on with: every free chunk a plausible
 /// chunk inside one mapped run, overlapping no live chunk and no other free
@@ -23,8 +24,9 @@ pub fn list_is_sane<H: Heap>(state: &State<'_, H>) -> CheckResult {
                     "a 16-aligned address and a size that is a multiple of 16, at least {MIN_CHUNK} \
                      (a header and a list cell)"
                 ),
-                format!("chunk #{n} at {:#x} of {} bytes", f.addr, f.size),
+                format!("chunk #{n} at {:#x} of {} bytes: {}", f.addr, f.size, invalid_because(f)),
             )
+.check(checks::FREE_CHUNK_INVALID)
             .at(f.addr));
         }
         if state.log.mapping_holding(f.addr, f.size).is_none() {
@@ -33,6 +35,7 @@ pub fn list_is_sane<H: Heap>(state: &State<'_, H>) -> CheckResult {
                 "every free chunk inside the pages of one map call",
                 format!("chunk #{n} is {}", show(f)),
             )
+            .check(checks::FREE_CHUNK_OUTSIDE)
             .at(f.addr));
         }
         for b in &state.model.live {
@@ -51,6 +54,7 @@ pub fn list_is_sane<H: Heap>(state: &State<'_, H>) -> CheckResult {
                     ),
                     format!("free chunk #{n} is {}", show(f)),
                 )
+                .check(checks::FREE_CHUNK_LIVE)
                 .at(b.addr));
             }
         }
@@ -69,10 +73,25 @@ pub fn list_is_sane<H: Heap>(state: &State<'_, H>) -> CheckResult {
                 "each free chunk on the list once, apart from the others",
                 format!("#{} is {}, #{} is {}", i + 1, show(&a), j + 1, show(&b)),
             )
+            .check(checks::FREE_CHUNKS_OVERLAP)
             .at(b.addr));
         }
     }
     Ok(())
+}
+
+/// Which rule of a chunk's shape `f` breaks, with its numbers.
+fn invalid_because(f: &Block) -> String {
+    if !f.addr.is_multiple_of(16) {
+        format!("{:#x} is not a multiple of 16", f.addr)
+    } else if !f.size.is_multiple_of(16) {
+        format!("{} is not a multiple of 16", f.size)
+    } else {
+        format!(
+            "{} is less than {MIN_CHUNK}, too small for a header and a list cell",
+            f.size
+        )
+    }
 }
 
 /// The free list checker: the list is sane ([`list_is_sane`]), and the walk
@@ -90,7 +109,8 @@ pub fn free_list_consistent<H: Heap>(state: &State<'_, H>) -> CheckResult {
                 show_walk(&walk)
             ),
             format!("free_length {length}"),
-        ));
+        )
+        .check(checks::FREE_LENGTH));
     }
     Ok(())
 }
@@ -111,6 +131,7 @@ pub fn address_ordered<H: Heap>(state: &State<'_, H>) -> CheckResult {
                 "each free chunk at a higher address than the one before it on the list",
                 format!("#{} at {:#x}, then #{} at {:#x}", i + 1, a.addr, i + 2, b.addr),
             )
+.check(checks::ADDRESS_ORDER)
             .at(b.addr));
         }
     }
@@ -135,6 +156,7 @@ pub fn address_ordered<H: Heap>(state: &State<'_, H>) -> CheckResult {
                 ),
                 format!("#{na} is {} and #{nb} is {}", show(&a), show(&b)),
             )
+            .check(checks::MISSED_MERGE)
             .at(b.addr));
         }
     }
@@ -166,6 +188,7 @@ pub fn chunks_tile_runs<H: Heap>(state: &State<'_, H>) -> CheckResult {
                     format!("a live or free chunk starting at {at:#x}"),
                     format!("nothing until {name} at {:#x}", c.addr),
                 )
+.check(checks::LOST_BYTES)
                 .at(at));
             }
             if c.addr < at {
@@ -174,6 +197,7 @@ pub fn chunks_tile_runs<H: Heap>(state: &State<'_, H>) -> CheckResult {
                     format!("chunks side by side: the next one starting at {at:#x}"),
                     format!("{name} is {}", show(c)),
                 )
+                .check(checks::CHUNKS_OVERLAP)
                 .at(c.addr));
             }
             at = c.end();
@@ -194,6 +218,7 @@ pub fn chunks_tile_runs<H: Heap>(state: &State<'_, H>) -> CheckResult {
                 ),
                 format!("the last chunk ends at {at:#x}"),
             )
+            .check(checks::LOST_BYTES)
             .at(at));
         }
         if at > m.end() {
@@ -202,6 +227,7 @@ pub fn chunks_tile_runs<H: Heap>(state: &State<'_, H>) -> CheckResult {
                 format!("every chunk inside its run, which ends at {:#x}", m.end()),
                 format!("the last chunk ends at {at:#x}"),
             )
+            .check(checks::CHUNKS_OVERLAP)
             .at(m.end() - 1));
         }
     }
@@ -236,6 +262,7 @@ pub fn empty_run_is_one_chunk<H: Heap>(state: &State<'_, H>) -> CheckResult {
                     format!("{} free chunks: {}", found.len(), found.join(", "))
                 },
             )
+            .check(checks::EMPTY_RUN)
             .at(m.addr));
         }
     }
@@ -292,6 +319,7 @@ pub fn big_blocks_own_their_pages<H: Heap>(state: &State<'_, H>) -> CheckResult 
                         format!("{}; {} is at {:#x}", found.join(", "), b.name(), b.addr)
                     },
                 )
+                .check(checks::BIG_BLOCK_PAGES)
                 .at(b.addr));
             }
         }
@@ -319,6 +347,7 @@ pub fn big_blocks_own_their_pages<H: Heap>(state: &State<'_, H>) -> CheckResult 
                         unmaps.join(", ")
                     },
                 )
+                .check(checks::BIG_BLOCK_UNMAP)
                 .at(chunk));
             }
         }
@@ -328,6 +357,7 @@ pub fn big_blocks_own_their_pages<H: Heap>(state: &State<'_, H>) -> CheckResult 
                 "no unmap: small chunks go back on the free list; their runs stay mapped",
                 unmaps.join(", "),
             )
+            .check(checks::SMALL_UNMAP)
             .at(b.addr));
         }
         _ => {}

@@ -21,6 +21,8 @@ pub mod walk;
 
 use heaplab_kit::{align_up, Block, Heap};
 
+use heaplab_protocol::checks;
+
 use crate::alloc::{header_word, Check, Config, LiveBlock, Mapping, Model, OpMix, SizeMix, HEADER};
 
 pub use checker::{
@@ -161,7 +163,7 @@ pub fn config<H: Heap + 'static>(checks: &[Check], rules: Rules) -> Config<H> {
     }
     Config::new(checks)
         .with_headers()
-        .hook("free list", list_is_sane::<H>)
+        .hook(checks::FREE_CHUNK_LIVE, list_is_sane::<H>)
         .painter(paint_free_chunks::<H>)
         .post_mortem(walk::post_mortem::<H>)
         .ops(OpMix {

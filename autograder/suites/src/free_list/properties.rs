@@ -14,6 +14,7 @@ use super::{
 use crate::alloc::{self, Check, Config, Failure, InstrumentedPages, Session};
 use crate::cases;
 use crate::harness::{Ctx, Test};
+use heaplab_protocol::checks;
 
 /// A seeded runner for the properties this module drives itself (same seed
 /// scheme as `alloc::check_property`: the seed and the test's name).
@@ -132,28 +133,24 @@ where
         prop(
             "free_list_is_consistent",
             config::<H>(&with_base(&[Check::Headers]), rules)
-                .hook("free list consistent", free_list_consistent::<H>),
+                .hook(checks::FREE_LENGTH, free_list_consistent::<H>),
         ),
         prop(
             "every_byte_belongs_to_one_chunk",
             config::<H>(&with_base(&[Check::Headers]), rules)
-                .hook("every byte in one chunk", chunks_tile_runs::<H>),
+                .hook(checks::LOST_BYTES, chunks_tile_runs::<H>),
         ),
     ];
     if rules.coalescing {
         tests.push(prop(
             "free_list_is_in_address_order",
-            config::<H>(&with_base(&[Check::Headers]), rules).hook(
-                "address order, no touching free chunks",
-                address_ordered::<H>,
-            ),
+            config::<H>(&with_base(&[Check::Headers]), rules)
+                .hook(checks::ADDRESS_ORDER, address_ordered::<H>),
         ));
         tests.push(prop(
             "freed_run_is_one_chunk",
-            config::<H>(&with_base(&[Check::Headers]), rules).hook(
-                "an empty run is one free chunk",
-                empty_run_is_one_chunk::<H>,
-            ),
+            config::<H>(&with_base(&[Check::Headers]), rules)
+                .hook(checks::EMPTY_RUN, empty_run_is_one_chunk::<H>),
         ));
     }
     // Fault injection: maps refused at random; malloc says None, never

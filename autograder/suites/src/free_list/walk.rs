@@ -19,7 +19,9 @@ use std::collections::HashMap;
 
 use heaplab_kit::Heap;
 
-use crate::alloc::{Model, PageLog, Picture, HEADER};
+use heaplab_protocol::checks;
+
+use crate::alloc::{Finding, Model, PageLog, Picture, HEADER};
 
 /// Offset of a free chunk's list link from the chunk's start.
 pub const NEXT: usize = HEADER;
@@ -133,7 +135,7 @@ pub fn post_mortem<H: Heap>(
     model: &Model,
     log: &PageLog,
     pic: &mut Picture,
-) -> Option<String> {
+) -> Option<Finding> {
     let starts = heads(heap, model);
     let walks: Vec<(usize, Walk)> = starts.iter().map(|&h| (h, walk(log, h))).collect();
     let (head, chosen) = walks
@@ -141,10 +143,13 @@ pub fn post_mortem<H: Heap>(
         .find(|(_, w)| w.end != End::Null)
         .or_else(|| walks.first())?;
     paint(chosen, log, pic);
-    Some(format!(
-        "\nthe checker's own walk of the free list, read from memory from {head:#x}:\n  {}",
-        describe(chosen)
-    ))
+    Some(Finding {
+        note: format!(
+            "\nthe checker's own walk of the free list, read from memory from {head:#x}:\n  {}",
+            describe(chosen)
+        ),
+        check: matches!(chosen.end, End::Cycle { .. }).then_some(checks::LIST_CYCLE),
+    })
 }
 
 /// Paints the walked chunks as free chunks, numbered in walk order.

@@ -123,8 +123,10 @@ impl<H: FullHeap> Run<H> {
         for l in &self.live {
             picture.paint(l.addr - HEADER, HEADER, 'H');
             picture.paint_block(l.addr, l.size.max(1), letter(l.id));
+            picture.name(letter(l.id), format!("a{}", l.id));
         }
-        picture.legend("- free chunk   H header   a, b, ... live blocks a0, a1, ...");
+        picture.legend("- free chunk");
+        picture.legend("H header");
         failure.step = self
             .transcript
             .last()
