@@ -282,6 +282,7 @@ fn grade_one(ctx: &Ctx, sub: &Submission) -> Result<GradedRow, Fatal> {
     let crate_dir = find_crate(&sub.path, lesson).map_err(Fatal::new)?;
     let crate_dir = std::fs::canonicalize(&crate_dir).unwrap_or(crate_dir);
     let job = Job {
+        columns: None,
         course: ctx.course,
         lesson,
         variant: Variant::Submission(crate_dir.clone()),
@@ -302,6 +303,7 @@ fn grade_one(ctx: &Ctx, sub: &Submission) -> Result<GradedRow, Fatal> {
         let options = BuildOptions {
             offline: ctx.offline,
             color: false,
+            progress: false,
         };
         match job.build(&ctx.target, &options)? {
             // The next build overwrites the program: run a copy of it.

@@ -148,6 +148,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
         &BuildOptions {
             offline: args.offline,
             color,
+            progress: color,
         },
     )? {
         Build::Built(h) => h,
@@ -164,6 +165,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
         timeout: Duration::from_secs(args.timeout),
         output_bytes: 8 << 20,
         cpu: None,
+        env: Vec::new(),
     };
     let mut results = Vec::new();
     for (i, (path, trace)) in traces.iter().enumerate() {

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 #[cfg(feature = "instructor")]
 use crate::{batch, package, stubs};
-use crate::{bench, course, grade, locate, Fatal, EXIT_CANNOT_GRADE};
+use crate::{bench, course, grade, locate, status, Fatal, EXIT_CANNOT_GRADE};
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +38,10 @@ pub enum Command {
         /// Only this lesson.
         lesson: Option<String>,
     },
+    /// Every lesson: its last score and when, and what to do next.
+    Status(status::Args),
+    /// Grades a lesson, then again on every save (same as `grade LESSON --watch`).
+    Watch(grade::Args),
     /// Replays trace files against a lesson's heap and the system allocator: utilization, throughput.
     Bench(bench::Args),
     /// Writes heaplab's generated workloads as malloc-lab trace files (.rep).
@@ -60,6 +64,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
     match cli.command {
         None => grade::run(cli.grade, manifest),
         Some(Command::List { lesson }) => grade::list(lesson.as_deref(), manifest),
+        Some(Command::Status(args)) => status::run(args, manifest),
+        Some(Command::Watch(mut args)) => {
+            args.watch = true;
+            grade::run(args, manifest)
+        }
         Some(Command::Bench(args)) => bench::run(args, manifest),
         Some(Command::Traces(args)) => bench::traces(args),
         Some(Command::Locate(args)) => locate::run(args, manifest),

@@ -20,8 +20,10 @@ pub mod locate;
 pub mod package;
 pub mod report;
 pub mod runner;
+pub mod status;
 #[cfg(feature = "instructor")]
 pub mod stubs;
+pub mod watch;
 
 /// Exit code: every test passed, full marks.
 pub const EXIT_FULL_MARKS: u8 = 0;

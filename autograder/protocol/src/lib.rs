@@ -37,6 +37,11 @@ pub use outcome::{Failure, Outcome};
 /// none: the same seed, the same cases, the same counterexamples.
 pub const DEFAULT_SEED: u64 = 0x4EA9_1AB5;
 
+/// The environment variable that gives the checker the width of the
+/// reader's screen (columns), when the report is shown in a terminal: the
+/// checker draws its pictures of the heap to fit it.
+pub const COLUMNS_ENV: &str = "HEAPLAB_COLUMNS";
+
 /// File descriptors a subject process is started with, besides 0, 1 and 2.
 pub mod fds {
     /// The channel to the checker (a `SOCK_SEQPACKET` socket).

@@ -25,6 +25,7 @@ mod cargo;
 mod checker;
 mod extras;
 mod paths;
+mod progress;
 mod project;
 mod stage;
 mod subject;
@@ -112,6 +113,8 @@ pub enum Build {
 pub struct BuildOptions {
     pub offline: bool,
     pub color: bool,
+    /// Show a progress bar on stderr while crates compile (on a terminal).
+    pub progress: bool,
 }
 
 /// The target folder: `$CARGO_TARGET_DIR`, else what `cargo metadata` says

@@ -104,6 +104,7 @@ pub fn build(
         &build_dir(heaplab),
         &project,
         opts,
+        &format!("crates of {}'s student process", lesson.id),
     )?;
     if run.success {
         let exe = run

@@ -38,6 +38,8 @@ pub struct Job<'c> {
     pub seed: u64,
     /// Tests run at once.
     pub jobs: usize,
+    /// The reader's screen width, when the report goes to a terminal.
+    pub columns: Option<usize>,
     /// The crate under test as shown to the reader.
     pub crate_shown: String,
     /// The command that grades this crate again (without `--test`/`--seed`).
@@ -108,8 +110,11 @@ impl<'c> Job<'c> {
             built,
             &self.lesson.id,
             &self.tests,
-            self.seed,
-            self.jobs,
+            runner::Settings {
+                seed: self.seed,
+                jobs: self.jobs,
+                columns: self.columns,
+            },
             |i, r| {
                 observer.test_done(graded, i, &r);
                 results.push(r);

@@ -54,7 +54,7 @@ impl<'a> Graded<'a> {
 
     /// The hint for a result: the one for the rule that broke, else the
     /// test's own (`course.toml`'s `[checks]`, `[lesson.checks]`, `hint`).
-    pub fn hint(&self, r: &TestResult<'a>) -> Option<&'a str> {
+    pub fn hint<'s>(&'s self, r: &'s TestResult) -> Option<&'s str> {
         let check = check_of(&r.outcome);
         let found = self.course.manifest.hint(self.lesson, r.spec, check);
         found.map(|(hint, _)| hint)
@@ -85,21 +85,42 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
+/// What [`details`] includes besides the failure itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Shown {
+    /// The hint (`hint: ...`).
+    pub hint: bool,
+    /// The seed and the command that replays the test.
+    pub replay: bool,
+}
+
 /// The text a reader needs to understand a failed test: the reason, the
 /// suite's message, the stderr of a crash, the hint and the replay command.
 /// Plain text, no colour.
 pub fn failure_details(graded: &Graded, r: &TestResult, with_replay: bool) -> String {
+    let shown = Shown {
+        hint: true,
+        replay: with_replay,
+    };
+    details(graded, r, shown)
+}
+
+/// A failed test's text, with the parts `shown` asks for.
+pub fn details(graded: &Graded, r: &TestResult, shown: Shown) -> String {
     let mut out = Vec::new();
-    match r.outcome.failure() {
+    match (&r.outcome, r.outcome.failure()) {
         // The failure says it all: what, expected, found, where, the
         // sequence, the pictures, the stderr of a crash.
-        Some(failure) => out.push(without_thread_ids(failure.to_string().trim_end())),
-        None => out.push(reason(&r.outcome)),
+        (_, Some(failure)) => out.push(without_thread_ids(failure.to_string().trim_end())),
+        (Outcome::NotImplemented { location }, None) => {
+            out.push(human::todo_line(graded, location));
+        }
+        (other, None) => out.push(reason(other)),
     }
-    if let Some(hint) = graded.hint(r) {
+    if let Some(hint) = graded.hint(r).filter(|_| shown.hint) {
         out.push(format!("hint: {hint}"));
     }
-    if with_replay && !matches!(r.outcome, Outcome::DidNotCompile { .. }) {
+    if shown.replay && !matches!(r.outcome, Outcome::DidNotCompile { .. }) {
         out.push(format!(
             "seed {}; replay: {}",
             graded.seed,

@@ -31,9 +31,7 @@ pub const MAX_ROWS: usize = 16;
 const AROUND_FOCUS: usize = 3;
 /// Blocks named in the legend at most.
 const MAX_NAMED: usize = 12;
-/// The environment variable that gives the reader's screen width: the
-/// grader sets it for a report shown in a terminal.
-pub const COLUMNS_ENV: &str = "HEAPLAB_COLUMNS";
+pub use heaplab_protocol::COLUMNS_ENV;
 /// Columns in front of a row: the report's indent and the row's offset.
 const ROW_PREFIX: usize = 4 + 11;
 
@@ -41,13 +39,22 @@ const ROW_PREFIX: usize = 4 + 11;
 /// reader's screen is too narrow for 64 (rows stay a power of two cells, so
 /// their offsets stay round).
 pub fn row_cells() -> usize {
-    static CELLS: OnceLock<usize> = OnceLock::new();
-    *CELLS.get_or_init(|| {
-        let columns = std::env::var(COLUMNS_ENV)
+    cells_for(screen_columns())
+}
+
+/// The reader's screen width, from [`COLUMNS_ENV`], if the grader gave it.
+fn screen_columns() -> Option<usize> {
+    static COLUMNS: OnceLock<Option<usize>> = OnceLock::new();
+    *COLUMNS.get_or_init(|| {
+        std::env::var(COLUMNS_ENV)
             .ok()
-            .and_then(|c| c.parse::<usize>().ok());
-        cells_for(columns)
+            .and_then(|c| c.parse::<usize>().ok())
     })
+}
+
+/// Columns the legend's lines may take.
+fn legend_width() -> usize {
+    screen_columns().map_or(76, |c| c.saturating_sub(4).clamp(40, 76))
 }
 
 fn cells_for(columns: Option<usize>) -> usize {
@@ -242,9 +249,10 @@ impl Picture {
             items.push("(letters repeat every 26 blocks)".to_string());
         }
         let mut out = String::new();
+        let width = legend_width();
         let mut line = format!("  one character per {CELL} bytes:");
         for item in &items {
-            if line.len() + item.len() + 2 > 76 {
+            if line.len() + item.len() + 2 > width {
                 out.push_str(&line);
                 out.push('\n');
                 line = "   ".to_string();
