@@ -57,8 +57,9 @@ bench-preload:
 bench-lesson lesson *args:
     cargo run -q -p heaplab-autograder --bin grade -- bench {{lesson}} {{args}}
 
-# Run a lesson's suite in-process under Miri against its solution:
-# `just miri lesson4`, or one test: `just miri lesson4 --test first_fit`.
+# Run a lesson's suite in-process under Miri against your crate (lessons/),
+# or the reference with --solution: `just miri lesson4`, one test:
+# `just miri lesson4 --test first_fit`, the reference: `just miri lesson4 --solution`.
 miri lesson *args:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -69,11 +70,15 @@ miri lesson *args:
         echo "    rustup +nightly component add miri rust-src" >&2
         exit 2
     fi
-    # Generate (and check) the solution's harness project, then run it under Miri.
-    cargo grade {{lesson}} --solution --format json --output /dev/null
+    variant=()
+    rest=()
+    for arg in {{args}}; do
+        if [ "$arg" = --solution ]; then variant=(--solution); else rest+=("$arg"); fi
+    done
+    # The local harness's project: the lesson's suite and the crate in one program.
+    manifest="$(cargo grade {{lesson}} "${variant[@]}" --local-project)"
     target="${CARGO_TARGET_DIR:-$(cargo metadata --no-deps --format-version=1 | sed 's/.*"target_directory":"\([^"]*\)".*/\1/')}"
-    project="$target/heaplab/{{lesson}}-solution"
     # The utilization tests replay whole traces: hours under Miri, and the
     # malloc/free they call are the ones every other test checks there.
     MIRIFLAGS="${MIRIFLAGS:--Zmiri-disable-isolation}" cargo +nightly miri run \
-        --manifest-path "$project/Cargo.toml" --target-dir "$target/heaplab/miri" -- --all --skip utilization {{args}}
+        --manifest-path "$manifest" --target-dir "$target/heaplab/miri" -- --all --skip utilization "${rest[@]}"

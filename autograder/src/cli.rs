@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 #[cfg(feature = "instructor")]
 use crate::{batch, package, stubs};
-use crate::{bench, course, grade, locate, status, Fatal, EXIT_CANNOT_GRADE};
+use crate::{bench, carry, course, grade, locate, status, Fatal, EXIT_CANNOT_GRADE};
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +42,8 @@ pub enum Command {
     Status(status::Args),
     /// Grades a lesson, then again on every save (same as `grade LESSON --watch`).
     Watch(grade::Args),
+    /// Brings your own code for earlier lessons' TODOs into a lesson's crate.
+    Carry(carry::Args),
     /// Replays trace files against a lesson's heap and the system allocator: utilization, throughput.
     Bench(bench::Args),
     /// Writes heaplab's generated workloads as malloc-lab trace files (.rep).
@@ -65,6 +67,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
         None => grade::run(cli.grade, manifest),
         Some(Command::List { lesson }) => grade::list(lesson.as_deref(), manifest),
         Some(Command::Status(args)) => status::run(args, manifest),
+        Some(Command::Carry(args)) => carry::run(args, manifest),
         Some(Command::Watch(mut args)) => {
             args.watch = true;
             grade::run(args, manifest)

@@ -11,8 +11,10 @@
 pub mod batch;
 pub mod bench;
 pub mod build;
+pub mod carry;
 pub mod cli;
 pub mod course;
+pub mod debug;
 pub mod grade;
 pub mod list;
 pub mod locate;

@@ -308,15 +308,16 @@ fn relink() {}
         lesson(reference, 5),
         "fn grow() -> u8 {\n    7\n}\n\nfn relink() {}\n"
     );
-    // With `earlier = "todo"`, lesson 5's stub leaves lesson 4's work to do.
+    // With `gives_previous = false`, lesson 5's stub leaves lesson 4's work
+    // to do, and says it is lesson 4's (`grade carry` finds it so).
     assert_eq!(
         lesson_with(reference, 5, Earlier::Todo),
-        lesson(reference, 4)
+        lesson(reference, 4).replace("map a run", "map a run (lesson 4)")
     );
     // And the stub pass then makes a TODO of it.
     assert_eq!(
         stub_source(&lesson_with(reference, 5, Earlier::Todo)).unwrap(),
-        "fn grow() -> u8 {\n    // TODO: map a run\n    todo!()\n}\n"
+        "fn grow() -> u8 {\n    // TODO: map a run (lesson 4)\n    todo!()\n}\n"
     );
 }
 

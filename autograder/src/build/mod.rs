@@ -24,6 +24,7 @@
 mod cargo;
 mod checker;
 mod extras;
+pub mod local;
 mod paths;
 mod progress;
 mod project;

@@ -25,7 +25,7 @@ use crate::{Fatal, EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_POINTS_LOST};
 /// The seed when `--seed` is not given.
 pub const DEFAULT_SEED: u64 = heaplab_protocol::DEFAULT_SEED;
 
-#[derive(clap::Args, Default)]
+#[derive(clap::Args, Clone, Default)]
 pub struct Args {
     /// The lesson to grade: its id (lesson4), folder (lesson4-free-list) or number (4).
     pub lesson: Option<String>,
@@ -85,6 +85,16 @@ pub struct Args {
     #[arg(long)]
     pub watch: bool,
 
+    /// Grade test TEST, then print the debugger command that stops just
+    /// before its failing step (the report's case and addresses).
+    #[arg(long, value_name = "TEST", conflicts_with_all = ["watch", "test"])]
+    pub debug: Option<String>,
+
+    /// Write the lesson's local harness project (suite and crate in one
+    /// program, for Miri and debuggers) and print its Cargo.toml's path.
+    #[arg(long, conflicts_with_all = ["watch", "debug"])]
+    pub local_project: bool,
+
     /// With --watch: look for saves every half second instead of waiting for
     /// file events (for folders whose events do not arrive, e.g. WSL's /mnt).
     #[arg(long)]
@@ -125,6 +135,12 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
     }
     if args.watch {
         return crate::watch::run(&args, manifest);
+    }
+    if let Some(test) = &args.debug {
+        return crate::debug::run(&args, test, manifest);
+    }
+    if args.local_project {
+        return crate::debug::local_project(&args, manifest);
     }
     if args.poll {
         return Err(Fatal::new(

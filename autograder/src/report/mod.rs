@@ -127,6 +127,16 @@ pub fn details(graded: &Graded, r: &TestResult, shown: Shown) -> String {
             graded.replay(&r.spec.name)
         ));
     }
+    let stopped = r.outcome.failure().is_some_and(|f| f.stopped.is_some());
+    if shown.replay && stopped {
+        out.push(format!(
+            "in a debugger: {} --debug {} --seed {} (prints the command that stops just before \
+             that step)",
+            graded.replay_base,
+            shell_quote(&r.spec.name),
+            graded.seed
+        ));
+    }
     anstream::adapter::strip_str(&out.join("\n")).to_string()
 }
 

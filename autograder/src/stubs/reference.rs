@@ -30,8 +30,9 @@ pub struct ReferenceLesson {
     /// The lesson's id in `course.toml` (`lesson4`); its solution crate is
     /// `solutions/<dir>/`.
     pub id: String,
-    /// What the lesson's crate makes of earlier lessons' solutions.
-    #[serde(default)]
+    /// What the lesson's crate makes of earlier lessons' solutions: from
+    /// `course.toml`'s `gives_previous` for the lesson.
+    #[serde(skip)]
     pub earlier: Earlier,
     /// The number its markers use: the digits that end `id`.
     #[serde(skip)]
@@ -79,6 +80,7 @@ impl Reference {
             }
             last = Some(lesson.number);
         }
+        given_or_todo(root, &mut lessons)?;
         Ok(Some(Reference {
             crate_dir: root.join(CRATE_DIR),
             lessons,
@@ -140,6 +142,30 @@ impl Reference {
                 error,
             })
     }
+}
+
+/// Sets each lesson's `earlier` from `course.toml`: a lesson with
+/// `gives_previous = false` leaves earlier lessons' exercises to do.
+fn given_or_todo(root: &Path, lessons: &mut [ReferenceLesson]) -> Result<(), StubError> {
+    let path = root.join("course.toml");
+    let text = fs::read_to_string(&path).map_err(io_error(&path))?;
+    let course = heaplab_protocol::manifest::parse(&text).map_err(|error| StubError::Manifest {
+        path: path.clone(),
+        error,
+    })?;
+    for lesson in lessons {
+        let gives = course
+            .lessons
+            .iter()
+            .find(|l| l.id == lesson.id)
+            .is_none_or(|l| l.gives_previous);
+        lesson.earlier = if gives {
+            Earlier::Solved
+        } else {
+            Earlier::Todo
+        };
+    }
+    Ok(())
 }
 
 /// The number that ends a lesson id: `lesson12` → 12.

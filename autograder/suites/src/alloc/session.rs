@@ -166,6 +166,9 @@ impl<'c, H: Heap> Session<'c, H> {
         let refusals_before = self.log.refusals();
         let id = self.model.next_id;
         self.keep_before();
+        crate::debug::before_step(self.transcript.len() + 1, || {
+            format!("{} = malloc({size})", BlockName(id))
+        });
         let heap = self.heap.as_mut().expect("the session's heap is gone");
         let result = panic::catch_unwind(AssertUnwindSafe(|| heap.malloc(size)));
         match result {
@@ -233,6 +236,9 @@ impl<'c, H: Heap> Session<'c, H> {
             .freed
             .push((block.addr - self.config.header, block.end()));
         self.keep_before();
+        crate::debug::before_step(self.transcript.len() + 1, || {
+            format!("free({})", block.name())
+        });
         self.transcript.push(format!("free({})", block.name()));
         let heap = self.heap.as_mut().expect("the session's heap is gone");
         // SAFETY: ptr came from this heap's malloc and the model frees it once.
