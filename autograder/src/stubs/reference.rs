@@ -61,6 +61,13 @@ impl Reference {
             error,
         };
         let text = fs::read_to_string(&path).map_err(io_error(&path))?;
+        if text.lines().any(|l| l.trim_start().starts_with("earlier")) {
+            return Err(bad(
+                "`earlier` is course.toml's choice now: write `gives_previous = false` in the \
+                 lesson's table there instead"
+                    .into(),
+            ));
+        }
         let manifest: Manifest = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
         let mut lessons = manifest.lesson;
         let mut last = None;
@@ -149,16 +156,19 @@ impl Reference {
 fn given_or_todo(root: &Path, lessons: &mut [ReferenceLesson]) -> Result<(), StubError> {
     let path = root.join("course.toml");
     let text = fs::read_to_string(&path).map_err(io_error(&path))?;
-    let course = heaplab_protocol::manifest::parse(&text).map_err(|error| StubError::Manifest {
+    let course: toml::Table = toml::from_str(&text).map_err(|e| StubError::Manifest {
         path: path.clone(),
-        error,
+        error: e.to_string(),
     })?;
+    let tables = course.get("lesson").and_then(toml::Value::as_array);
     for lesson in lessons {
-        let gives = course
-            .lessons
-            .iter()
-            .find(|l| l.id == lesson.id)
-            .is_none_or(|l| l.gives_previous);
+        let gives = tables
+            .into_iter()
+            .flatten()
+            .find(|t| t.get("id").and_then(toml::Value::as_str) == Some(&lesson.id))
+            .and_then(|t| t.get("gives_previous"))
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(true);
         lesson.earlier = if gives {
             Earlier::Solved
         } else {
