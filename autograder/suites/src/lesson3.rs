@@ -240,6 +240,19 @@ where
             Config::new(&HEADER_CHECKS).with_headers(),
             fault::hopeless_requests,
         ),
+        // Misuse free must stop loudly.
+        alloc::scenario(
+            "double_free_is_stopped",
+            m(),
+            prop(&[]),
+            alloc::misuse::double_free_is_stopped,
+        ),
+        alloc::scenario(
+            "foreign_pointer_is_stopped",
+            m(),
+            prop(&[]),
+            alloc::misuse::foreign_pointer_is_stopped,
+        ),
     ];
     Suite {
         tests,

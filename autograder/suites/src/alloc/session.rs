@@ -250,6 +250,25 @@ impl<'c, H: Heap> Session<'c, H> {
         self.check(Done::Free(block), events_before)
     }
 
+    /// `free(ptr)` of a pointer the heap must refuse (`what` says how it is
+    /// wrong, for the transcript): `Some(message)` when the heap's code
+    /// panicked, as it should; `None` when `free` returned. The model does
+    /// not change. A crash, a hang or an exit of the student's process is
+    /// the failure it is.
+    pub fn free_misuse(&mut self, ptr: NonNull<u8>, what: &str) -> Result<Option<String>, Failure> {
+        self.transcript.push(what.to_string());
+        let heap = self.heap.as_mut().expect("the session's heap is gone");
+        // SAFETY: not safe for a heap that does not check, which is what the
+        // test finds out; the checker's memory is not at stake, only the
+        // heap's own state (the student's process).
+        let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { heap.free(ptr) }));
+        match result {
+            Ok(()) => Ok(None),
+            Err(p) if p.is::<StudentStopped>() => Err(self.trouble(p, what, "a panic")),
+            Err(p) => Ok(Some(panic_text(p))),
+        }
+    }
+
     /// `write(a<id>)`: fills the whole requested size with the block's pattern.
     pub fn write(&mut self, id: usize) -> Result<(), Failure> {
         let events_before = self.log.event_count();

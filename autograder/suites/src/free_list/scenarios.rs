@@ -133,6 +133,7 @@ where
             let ids = neighbours(s, 1, 48)?;
             let chunk = live_chunk(s.heap(), s.block(ids[0]));
             s.free(ids[0])?;
+            let length = s.stats().free_length;
             let b = s.malloc(32)?;
             let got = live_chunk(s.heap(), s.block(b));
             s.ensure(got == chunk, || {
@@ -141,6 +142,27 @@ where
                      did not take the whole chunk",
                     format!("the whole chunk {}", show(&chunk)),
                     format!("a chunk {}", show(&got)),
+                )
+                .at(chunk.addr)
+            })?;
+            // Handed out whole, it must also leave the list, whole.
+            let walk = s.heap().free_blocks();
+            let listed = walk
+                .iter()
+                .any(|f| f.addr < chunk.end() && chunk.addr < f.end());
+            let after = s.stats().free_length;
+            s.ensure(!listed && after + 1 == length, || {
+                Failure::new(
+                    "the whole 64-byte chunk was handed out but did not leave the free list",
+                    format!(
+                        "no free chunk over {}, and free_length {} (one less than before)",
+                        show(&chunk),
+                        length.saturating_sub(1)
+                    ),
+                    format!(
+                        "the list is {}; free_length {after}",
+                        free_chunk_sizes(&walk)
+                    ),
                 )
                 .at(chunk.addr)
             })
@@ -237,6 +259,18 @@ where
             make,
             rules,
             alloc::fault::hopeless_requests,
+        ),
+        scenario(
+            "double_free_is_stopped",
+            make,
+            rules,
+            alloc::misuse::double_free_is_stopped,
+        ),
+        scenario(
+            "foreign_pointer_is_stopped",
+            make,
+            rules,
+            alloc::misuse::foreign_pointer_is_stopped,
         ),
     ]
 }
