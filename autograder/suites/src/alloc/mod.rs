@@ -90,10 +90,10 @@ pub mod window;
 
 pub use check::{
     header_word, Check, CheckResult, Config, Done, Failure, HookFn, OpMix, PainterFn, SizeMix,
-    State, HEADER,
+    State,
 };
 pub use model::{letter, pattern, pattern_byte, BlockName, LiveBlock, Model};
 pub use pages::{InstrumentedPages, Mapping, PageEvent, PageLog};
 pub use picture::{Picture, CELL, MAX_MAPPINGS, ROW_CELLS};
-pub use property::{check_property, op_strategy, property, run_sequence, scenario};
+pub use property::{check_property, op_strategy, property, run_sequence, scenario, ScenarioFn};
 pub use session::{Op, Session, HOPELESS};

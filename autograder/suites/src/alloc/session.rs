@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 
-use heaplab_kit::{Heap, Stats};
+use heaplab_kit::{Heap, Stats, ALIGN};
 
 use super::check::{header_word, run_checks, Config, Done, Failure, State};
 use super::model::{letter, pattern, BlockName, LiveBlock, Model};
@@ -523,7 +523,7 @@ impl<'c, H: Heap> Session<'c, H> {
             .log
             .mapping_holding(chunk, 1)
             .is_some_and(|m| m.holds(chunk, size));
-        if size.is_multiple_of(16) && size >= need && fits {
+        if size.is_multiple_of(ALIGN) && size >= need && fits {
             return Ok(());
         }
         let failure = Failure::new(

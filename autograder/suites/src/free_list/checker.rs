@@ -2,10 +2,11 @@
 //! (`free_blocks()`), the chunks that tile each run, and lesson 6's big
 //! blocks, each a hook run after every operation.
 
-use heaplab_kit::{align_up, Block, Heap};
+use heaplab_kit::layout::{HEADER_BYTES, MIN_CHUNK_BYTES};
+use heaplab_kit::{align_up, Block, Heap, ALIGN};
 
-use super::{chunk_bytes_for, chunks_in, is_big, live_chunk, position, show, show_walk, MIN_CHUNK};
-use crate::alloc::{CheckResult, Done, Failure, Mapping, PageEvent, State, HEADER};
+use super::{chunk_bytes_for, chunks_in, is_big, live_chunk, position, show, show_walk};
+use crate::alloc::{CheckResult, Done, Failure, Mapping, PageEvent, State};
 
 /// The free list is sane enough to go on with: every free chunk a plausible
 /// chunk inside one mapped run, overlapping no live chunk and no other free
@@ -16,11 +17,11 @@ pub fn list_is_sane<H: Heap>(state: &State<'_, H>) -> CheckResult {
     let walk = state.heap.free_blocks();
     for (i, f) in walk.iter().enumerate() {
         let n = i + 1;
-        if f.addr % 16 != 0 || f.size % 16 != 0 || f.size < MIN_CHUNK {
+        if f.addr % ALIGN != 0 || f.size % ALIGN != 0 || f.size < MIN_CHUNK_BYTES {
             return Err(Failure::new(
                 format!("free chunk #{n} on the list is not a valid chunk"),
                 format!(
-                    "a 16-aligned address and a size that is a multiple of 16, at least {MIN_CHUNK} \
+                    "a 16-aligned address and a size that is a multiple of 16, at least {MIN_CHUNK_BYTES} \
                      (a header and a list cell)"
                 ),
                 format!("chunk #{n} at {:#x} of {} bytes", f.addr, f.size),
@@ -267,7 +268,7 @@ pub fn big_blocks_own_their_pages<H: Heap>(state: &State<'_, H>) -> CheckResult 
     match state.done {
         Done::Malloc { size, id: Some(id) } if is_big(*size, page) => {
             let b = state.model.block(*id).expect("a new block is live");
-            let chunk = b.addr - HEADER;
+            let chunk = b.addr - HEADER_BYTES;
             let need = chunk_bytes_for(*size).unwrap_or(usize::MAX);
             let want = align_up(need, page).unwrap_or(usize::MAX);
             let ok = matches!(maps.as_slice(), [m] if m.addr == chunk && m.len == want);
@@ -296,7 +297,7 @@ pub fn big_blocks_own_their_pages<H: Heap>(state: &State<'_, H>) -> CheckResult 
             }
         }
         Done::Free(b) if is_big(b.size, page) => {
-            let chunk = b.addr - HEADER;
+            let chunk = b.addr - HEADER_BYTES;
             let mapping = state.log.events().iter().rev().find_map(|e| match e {
                 PageEvent::Mapped(m) if m.addr == chunk => Some(*m),
                 _ => None,

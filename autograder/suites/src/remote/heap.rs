@@ -76,27 +76,6 @@ fn without_thread_id(line: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::without_thread_id;
-
-    #[test]
-    fn thread_ids_are_left_out() {
-        assert_eq!(
-            without_thread_id("thread 'main' (2560) has overflowed its stack"),
-            "thread 'main' has overflowed its stack"
-        );
-        assert_eq!(
-            without_thread_id("thread 'main' panicked"),
-            "thread 'main' panicked"
-        );
-        assert_eq!(
-            without_thread_id("no thread here (12)"),
-            "no thread here (12)"
-        );
-    }
-}
-
 /// A heap that lives in the student's process, over the checker's pages.
 pub struct RemoteHeap {
     inner: RefCell<Inner>,
@@ -458,5 +437,26 @@ impl Drop for RemoteHeap {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_thread_id;
+
+    #[test]
+    fn thread_ids_are_left_out() {
+        assert_eq!(
+            without_thread_id("thread 'main' (2560) has overflowed its stack"),
+            "thread 'main' has overflowed its stack"
+        );
+        assert_eq!(
+            without_thread_id("thread 'main' panicked"),
+            "thread 'main' panicked"
+        );
+        assert_eq!(
+            without_thread_id("no thread here (12)"),
+            "no thread here (12)"
+        );
     }
 }

@@ -1,0 +1,108 @@
+//! Lesson 3's suite: size headers (`HeaderHeap`).
+//!
+//! Lesson 2's properties, now with the 16-byte header counted as part of
+//! every block, plus the header itself: the word 16 bytes before each payload
+//! is the chunk size, and `usable_size` reads it. The properties are the
+//! table [`PROPERTIES`]; the scenarios, mostly lesson 2's again, are
+//! [`scenarios`]'s table.
+
+use std::rc::Rc;
+
+use heaplab_kit::layout::HEADER_BYTES;
+use heaplab_kit::Heap;
+
+use crate::alloc::{self, Check, CheckResult, Config, Done, Failure, InstrumentedPages, State};
+use crate::harness::{Suite, Test};
+use crate::lesson2::{self, checks, maps_only_when_needed, CASES};
+
+mod scenarios;
+
+/// Every check of a bump heap with headers.
+pub(crate) const HEADER_CHECKS: [Check; 11] = [
+    Check::SourceContract,
+    Check::InsideMapped,
+    Check::Aligned,
+    Check::Headers,
+    Check::NoOverlap,
+    Check::ContentsKept,
+    Check::UsableSize,
+    Check::PageStats,
+    Check::ChunkStats,
+    Check::NoFreeList,
+    Check::NoReuse,
+];
+
+/// Lesson 3's properties, one idea each: the test's name and the checks it
+/// runs after every operation besides lesson 2's base.
+pub const PROPERTIES: [(&str, &[Check]); 8] = [
+    ("blocks_are_aligned", &[Check::Aligned]),
+    ("blocks_are_inside_mapped_pages", &[Check::InsideMapped]),
+    ("blocks_do_not_overlap", &[Check::NoOverlap]),
+    ("blocks_keep_their_contents", &[Check::ContentsKept]),
+    ("headers_hold_chunk_sizes", &[Check::Headers]),
+    ("stats_count_pages", &[Check::PageStats]),
+    (
+        "stats_count_chunks",
+        &[Check::ChunkStats, Check::NoFreeList],
+    ),
+    ("freed_memory_is_not_reused", &[Check::NoReuse]),
+];
+
+/// Lesson 3's tests, over heaps made by `make` (`student::HeaderHeap::new`).
+pub fn suite<H, F>(make: F) -> Suite
+where
+    H: Heap + 'static,
+    F: Fn(InstrumentedPages) -> H + 'static,
+{
+    let make = Rc::new(make);
+    let config = |more: &[Check]| Config::<H>::new(&checks(more)).with_headers();
+    let prop = |more: &[Check]| config(more).cases(CASES);
+    let mut tests: Vec<Test> = PROPERTIES
+        .iter()
+        .map(|&(name, more)| alloc::property(name, make.clone(), prop(more)))
+        .collect();
+    tests.push(alloc::property(
+        "usable_size_covers_the_request",
+        make.clone(),
+        prop(&[Check::UsableSize]).hook("usable size reported", usable_size_reported::<H>),
+    ));
+    tests.push(alloc::property(
+        "maps_only_when_needed",
+        make.clone(),
+        prop(&[]).hook("maps only when needed", maps_only_when_needed(HEADER_BYTES)),
+    ));
+    tests.push(alloc::property(
+        "survives_refused_maps",
+        make.clone(),
+        Config::new(&HEADER_CHECKS)
+            .with_headers()
+            .ops(lesson2::refusing())
+            .cases(CASES),
+    ));
+    tests.extend(lesson2::scenarios::tests(
+        &make,
+        &scenarios::lesson3(),
+        config,
+    ));
+    Suite {
+        tests,
+        programs: vec![crate::trace::replay_program(&make)],
+    }
+}
+
+/// After a `malloc`, `usable_size` of the new block reports a size.
+fn usable_size_reported<H: Heap>(state: &State<'_, H>) -> CheckResult {
+    let Done::Malloc { id: Some(id), .. } = state.done else {
+        return Ok(());
+    };
+    let b = state.model.block(*id).expect("the new block is live");
+    // SAFETY: b came from this heap's malloc and is not freed.
+    match unsafe { state.heap.usable_size(b.ptr) } {
+        Some(_) => Ok(()),
+        None => Err(Failure::new(
+            format!("usable_size({}) returned None", b.name()),
+            "the usable bytes, read from the block's header",
+            "None",
+        )),
+    }
+}
