@@ -2,7 +2,8 @@
 //! checks rely on, the configuration every free-list test starts from, and
 //! its parts:
 //!
-//! - [`checker`]: the heap checker's rules, run after every operation;
+//! - [`checker`], [`tiling`] and [`big_blocks`]: the heap checker's rules,
+//!   run after every operation (the list, the runs, lesson 6's big blocks);
 //! - [`picture`]: the layer that numbers free chunks in list order;
 //! - [`walk`]: the checker's own walk of the list, from memory, for when
 //!   the student's process stopped;
@@ -16,11 +17,13 @@
 //! The numbers are the kit's ([`heaplab_kit::layout`]), the ones the
 //! lessons' `chunk.rs` declares its layout with.
 
+mod big_blocks;
 mod checker;
 mod coalescing;
 mod picture;
 mod properties;
 mod scenarios;
+mod tiling;
 pub mod walk;
 
 use heaplab_kit::layout::{is_big_chunk, HEADER_BYTES, MIN_CHUNK_BYTES};
@@ -28,14 +31,13 @@ use heaplab_kit::{align_up, Block, Heap, ALIGN};
 
 use crate::alloc::{header_word, Check, Config, LiveBlock, Mapping, Model, OpMix, SizeMix};
 
-pub use checker::{
-    address_ordered, big_blocks_own_their_pages, chunks_tile_runs, empty_run_is_one_chunk,
-    free_list_consistent, list_is_sane,
-};
+pub use big_blocks::big_blocks_own_their_pages;
+pub use checker::{address_ordered, free_list_consistent, list_is_sane};
 pub use coalescing::{coalescing, lecture_case, merge_case};
 pub use picture::paint_free_chunks;
 pub use properties::{memory_is_reused, properties};
 pub use scenarios::{common, neighbours, scenario, tests, Row};
+pub use tiling::{chunks_tile_runs, empty_run_is_one_chunk};
 
 /// Which lesson's rules the checker applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
