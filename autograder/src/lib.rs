@@ -22,6 +22,7 @@ pub mod report;
 pub mod runner;
 #[cfg(feature = "instructor")]
 pub mod stubs;
+pub mod traces;
 
 /// Exit code: every test passed, full marks.
 pub const EXIT_FULL_MARKS: u8 = 0;
