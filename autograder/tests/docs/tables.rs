@@ -17,6 +17,8 @@ pub struct Manifest {
 #[derive(Deserialize)]
 pub struct Lesson {
     pub id: String,
+    /// The lesson's folder under lessons/ and solutions/.
+    pub dir: String,
     pub page: String,
     #[serde(default, rename = "test")]
     pub tests: Vec<Test>,
