@@ -23,6 +23,7 @@ use heaplab_traces::report::ReplayReport;
 
 use crate::build::{self, Build, BuildOptions, Built, Variant};
 use crate::course::{Course, Lesson};
+use crate::grade::crate_to_build;
 use crate::runner::child::RunLimits;
 use crate::{Fatal, EXIT_FULL_MARKS, EXIT_POINTS_LOST};
 
@@ -93,7 +94,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
             lesson.id, lesson.checker
         )));
     }
-    let variant = variant(&course, lesson, &args)?;
+    let variant = crate_to_build(&course, lesson, args.submission.as_deref(), args.solution)?;
     let dir = args
         .traces
         .clone()
@@ -214,32 +215,6 @@ fn write_report(
         progress(&format!("plot written to {}", plot.display()));
     }
     Ok(())
-}
-
-fn variant(course: &Course, lesson: &Lesson, args: &Args) -> Result<Variant, Fatal> {
-    if let Some(dir) = &args.submission {
-        if !dir.join("Cargo.toml").is_file() || !dir.join("src").is_dir() {
-            return Err(Fatal::new(format!(
-                "--submission {}: not a lesson crate (give the folder that holds its Cargo.toml and src/)",
-                dir.display()
-            )));
-        }
-        let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
-        return Ok(Variant::Submission(abs));
-    }
-    let (variant, dir) = if args.solution {
-        (Variant::Solution, course.solution_dir(lesson))
-    } else {
-        (Variant::Student, course.student_dir(lesson))
-    };
-    if !dir.join("Cargo.toml").is_file() {
-        return Err(Fatal::new(format!(
-            "{} has no crate at {} yet",
-            lesson.id,
-            dir.display()
-        )));
-    }
-    Ok(variant)
 }
 
 /// Makes the builds that follow optimized, as a release build is:

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 
 pub use job::{Job, Observer, Quiet};
-pub use select::replay_base;
+pub use select::{crate_to_build, replay_base};
 
 use crate::build::{self, BuildOptions, Variant};
 use crate::course::Course;

@@ -80,12 +80,23 @@ pub(crate) fn one_byte_costs_one_page<H: Heap>(s: &mut Session<'_, H>) -> Result
 
 /// A page's worth of 16-byte blocks takes one page; one more takes another.
 fn small_blocks_fill_a_page<H: Heap>(s: &mut Session<'_, H>) -> Result<(), Failure> {
+    fill_a_page(s, 16, "")
+}
+
+/// A page's worth of 16-byte blocks, each taking `carved` bytes of the run
+/// (`with_headers` says so in the message), takes one page; one more takes
+/// another.
+pub(crate) fn fill_a_page<H: Heap>(
+    s: &mut Session<'_, H>,
+    carved: usize,
+    with_headers: &str,
+) -> Result<(), Failure> {
     let page = s.page_size();
     let mark = s.log().event_count();
-    for _ in 0..page / 16 {
+    for _ in 0..page / carved {
         s.malloc(16)?;
     }
-    let what = format!("{} blocks of 16 bytes", page / 16);
+    let what = format!("{} blocks of 16 bytes{with_headers}", page / carved);
     expect_maps(s, mark, &[page], &what)?;
     let mark = s.log().event_count();
     s.malloc(16)?;

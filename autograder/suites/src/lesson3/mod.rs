@@ -2,9 +2,9 @@
 //!
 //! Lesson 2's properties, now with the 16-byte header counted as part of
 //! every block, plus the header itself: the word 16 bytes before each payload
-//! is the chunk size, and `usable_size` reads it. The properties are the
-//! table [`PROPERTIES`]; the scenarios, mostly lesson 2's again, are
-//! [`scenarios`]'s table.
+//! is the chunk size, and `usable_size` reads it. The properties are lesson
+//! 2's table and [`HEADER_PROPERTIES`]; the scenarios, mostly lesson 2's
+//! again, are [`scenarios`]'s table.
 
 use std::rc::Rc;
 
@@ -17,36 +17,10 @@ use crate::lesson2::{self, checks, maps_only_when_needed, CASES};
 
 mod scenarios;
 
-/// Every check of a bump heap with headers.
-pub(crate) const HEADER_CHECKS: [Check; 11] = [
-    Check::SourceContract,
-    Check::InsideMapped,
-    Check::Aligned,
-    Check::Headers,
-    Check::NoOverlap,
-    Check::ContentsKept,
-    Check::UsableSize,
-    Check::PageStats,
-    Check::ChunkStats,
-    Check::NoFreeList,
-    Check::NoReuse,
-];
-
-/// Lesson 3's properties, one idea each: the test's name and the checks it
-/// runs after every operation besides lesson 2's base.
-pub const PROPERTIES: [(&str, &[Check]); 8] = [
-    ("blocks_are_aligned", &[Check::Aligned]),
-    ("blocks_are_inside_mapped_pages", &[Check::InsideMapped]),
-    ("blocks_do_not_overlap", &[Check::NoOverlap]),
-    ("blocks_keep_their_contents", &[Check::ContentsKept]),
-    ("headers_hold_chunk_sizes", &[Check::Headers]),
-    ("stats_count_pages", &[Check::PageStats]),
-    (
-        "stats_count_chunks",
-        &[Check::ChunkStats, Check::NoFreeList],
-    ),
-    ("freed_memory_is_not_reused", &[Check::NoReuse]),
-];
+/// The property lesson 3 adds to lesson 2's [`lesson2::PROPERTIES`], in
+/// the same form.
+pub const HEADER_PROPERTIES: [(&str, &[Check]); 1] =
+    [("headers_hold_chunk_sizes", &[Check::Headers])];
 
 /// Lesson 3's tests, over heaps made by `make` (`student::HeaderHeap::new`).
 pub fn suite<H, F>(make: F) -> Suite
@@ -57,8 +31,9 @@ where
     let make = Rc::new(make);
     let config = |more: &[Check]| Config::<H>::new(&checks(more)).with_headers();
     let prop = |more: &[Check]| config(more).cases(CASES);
-    let mut tests: Vec<Test> = PROPERTIES
+    let mut tests: Vec<Test> = lesson2::PROPERTIES
         .iter()
+        .chain(&HEADER_PROPERTIES)
         .map(|&(name, more)| alloc::property(name, make.clone(), prop(more)))
         .collect();
     tests.push(alloc::property(
@@ -74,7 +49,7 @@ where
     tests.push(alloc::property(
         "survives_refused_maps",
         make.clone(),
-        Config::new(&HEADER_CHECKS)
+        Config::new(&Check::ALL)
             .with_headers()
             .ops(lesson2::refusing())
             .cases(CASES),

@@ -5,10 +5,9 @@
 use heaplab_kit::layout::HEADER_BYTES;
 use heaplab_kit::Heap;
 
-use super::HEADER_CHECKS;
 use crate::alloc::{fault, header_word, Check, Failure, Session};
 use crate::lesson2::scenarios::{
-    expect_maps, first_map_refused, free_is_counted, malloc_zero_is_unique,
+    expect_maps, fill_a_page, first_map_refused, free_is_counted, malloc_zero_is_unique,
     one_byte_costs_one_page, refused_map_returns_none, Row,
 };
 
@@ -50,13 +49,13 @@ pub(super) fn lesson3<H: Heap>() -> Vec<Row<H>> {
         // Fault injection, with every check on.
         (
             "refused_map_returns_none",
-            &HEADER_CHECKS,
+            &Check::ALL,
             refused_map_returns_none,
         ),
-        ("first_map_refused", &HEADER_CHECKS, first_map_refused),
+        ("first_map_refused", &Check::ALL, first_map_refused),
         (
             "hopeless_request_returns_none",
-            &HEADER_CHECKS,
+            &Check::ALL,
             fault::hopeless_requests,
         ),
     ]
@@ -65,16 +64,7 @@ pub(super) fn lesson3<H: Heap>() -> Vec<Row<H>> {
 /// A page's worth of 16-byte blocks with their headers takes one page; one
 /// more takes another.
 fn small_blocks_fill_a_page<H: Heap>(s: &mut Session<'_, H>) -> Result<(), Failure> {
-    let page = s.page_size();
-    let mark = s.log().event_count();
-    for _ in 0..page / 32 {
-        s.malloc(16)?;
-    }
-    let what = format!("{} blocks of 16 bytes (32 with their headers)", page / 32);
-    expect_maps(s, mark, &[page], &what)?;
-    let mark = s.log().event_count();
-    s.malloc(16)?;
-    expect_maps(s, mark, &[page], "one more block, with the page full")
+    fill_a_page(s, 32, " (32 with their headers)")
 }
 
 /// A request of a page less the header fits in one page; a page does not.

@@ -13,11 +13,9 @@ use crate::harness::Suite;
 mod scenarios;
 
 /// Utilization on heaplab's generated workloads (traces/), a small share of
-/// the points: lesson 5's two, which the big path must not spoil, and two of
-/// its own.
-pub const UTILIZATION: [(&str, &str, u32); 4] = [
-    ("utilization_binary_at_least_80", "binary", 80),
-    ("utilization_coalescing_at_least_70", "coalescing", 70),
+/// the points: lesson 5's [`crate::lesson5::UTILIZATION`], which the big
+/// path must not spoil, and two of its own, in the same form.
+pub const BIG_UTILIZATION: [(&str, &str, u32); 2] = [
     ("utilization_big_blocks_at_least_90", "big-blocks", 90),
     ("utilization_realloc_at_least_65", "realloc", 65),
 ];
@@ -39,7 +37,10 @@ pub fn suite<H: Heap + 'static>(make: impl Fn(InstrumentedPages) -> H + 'static)
     rows.extend(free_list::coalescing(rules));
     rows.extend(scenarios::big_path());
     tests.extend(free_list::tests(&make, rules, &rows));
-    for (name, workload, percent) in UTILIZATION {
+    let utilization = crate::lesson5::UTILIZATION
+        .into_iter()
+        .chain(BIG_UTILIZATION);
+    for (name, workload, percent) in utilization {
         tests.push(crate::trace::utilization_test(
             name, workload, percent, &make,
         ));
