@@ -29,6 +29,17 @@ fn a_wrong_table_row_is_named() {
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems[0].contains("row 1 differs"), "{}", problems[0]);
     assert!(problems[1].contains("extra_test"), "{}", problems[1]);
+    // A page in parts: a table each, read one after the other.
+    let parts = Page::from_text(
+        "docs/lesson9.md",
+        "## Part A\n\n| test | points | what it checks |\n| --- | ---: | --- |\n\
+         | `blocks_are_aligned` | 2 | every pointer is 16-byte aligned |\n\n\
+         ## Part B\n\n| test | points | what it checks |\n| --- | ---: | --- |\n\
+         | `extra_test` | 1 | not in the manifest |\n",
+    );
+    let problems = tables::problems(&lesson, &parts);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("extra_test"), "{}", problems[0]);
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! Each lesson page's task list is its stub's TODOs: the page's one table
-//! headed `| item | file | what it does |` names, file by file, exactly the
-//! functions of `lessons/<dir>/src/` that hold a `// TODO:`.
+//! Each lesson page's task list is its stub's TODOs: the page's tables
+//! headed `| item | file | what it does |` (one, or one per part of the
+//! lesson) name, file by file, exactly the functions of `lessons/<dir>/src/`
+//! that hold a `// TODO:`.
 //!
 //! An item names a function (`FreeList::push(chunk)`, `malloc`: the path
 //! and the arguments are read past, only the last name counts) or a whole
@@ -35,21 +36,19 @@ pub fn problems(lesson: &Lesson, page: &Page, stub: &Path) -> Vec<String> {
         .into_iter()
         .filter(|t| t.header == HEADER)
         .collect();
-    let table = match tables.as_slice() {
-        [table] => table,
-        [] if todos.is_empty() => return Vec::new(),
-        _ => {
-            return vec![format!(
-                "{}: want exactly one table headed `| {} |` (the TODOs of {}'s stub), found {}",
-                page.name,
-                HEADER.join(" | "),
-                lesson.id,
-                tables.len()
-            )]
+    let Some(table) = tables.first() else {
+        if todos.is_empty() {
+            return Vec::new();
         }
+        return vec![format!(
+            "{}: want a table headed `| {} |` (the TODOs of {}'s stub), found none",
+            page.name,
+            HEADER.join(" | "),
+            lesson.id,
+        )];
     };
     let mut items: BTreeSet<(String, String)> = BTreeSet::new();
-    for (_, cells) in &table.rows {
+    for (_, cells) in tables.iter().flat_map(|t| &t.rows) {
         for file in ticked(&cells[1]) {
             items.extend(
                 ticked(&cells[0])
