@@ -97,7 +97,7 @@ fn stopped(run: &Run, path: &Path, trace: &rep::Trace) -> TraceResult {
         ops: trace.ops.len(),
         error: Some(Failure {
             line,
-            op: op_text(trace, line),
+            op: trace.line_text(line),
             message,
         }),
         peak_live: 0,
@@ -128,18 +128,4 @@ fn how_it_ended(exit: Exit, phase: u8) -> String {
         ),
         Exit::Code(code) => format!("the replay exited with code {code}{during} and no report"),
     }
-}
-
-/// The trace's line `line` as the `.rep` file writes it.
-fn op_text(trace: &rep::Trace, line: usize) -> String {
-    trace
-        .ops
-        .iter()
-        .find(|o| o.line == line)
-        .map(|o| match o.kind {
-            rep::OpKind::Alloc { id, size } => format!("a {id} {size}"),
-            rep::OpKind::Free { id } => format!("f {id}"),
-            rep::OpKind::Realloc { id, size } => format!("r {id} {size}"),
-        })
-        .unwrap_or_default()
 }

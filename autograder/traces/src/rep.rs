@@ -38,6 +38,17 @@ pub enum OpKind {
     Realloc { id: usize, size: usize },
 }
 
+/// The operation as a `.rep` line writes it: `a 3 24`, `f 3`, `r 3 100`.
+impl std::fmt::Display for OpKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            OpKind::Alloc { id, size } => write!(f, "a {id} {size}"),
+            OpKind::Free { id } => write!(f, "f {id}"),
+            OpKind::Realloc { id, size } => write!(f, "r {id} {size}"),
+        }
+    }
+}
+
 /// An operation and the line of the file it came from (1-based), so a failure
 /// during replay can point at it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,13 +285,18 @@ impl Trace {
         let _ = writeln!(out, "{}", self.ops.len());
         let _ = writeln!(out, "{}", self.weight);
         for op in &self.ops {
-            let _ = match op.kind {
-                OpKind::Alloc { id, size } => writeln!(out, "a {id} {size}"),
-                OpKind::Free { id } => writeln!(out, "f {id}"),
-                OpKind::Realloc { id, size } => writeln!(out, "r {id} {size}"),
-            };
+            let _ = writeln!(out, "{}", op.kind);
         }
         out
+    }
+
+    /// The operation at `line` as written in the trace (empty if none is).
+    pub fn line_text(&self, line: usize) -> String {
+        self.ops
+            .iter()
+            .find(|o| o.line == line)
+            .map(|o| o.kind.to_string())
+            .unwrap_or_default()
     }
 }
 
