@@ -8,8 +8,8 @@
 //! anyway); a built program is copied out, and its tests run while the next
 //! submission builds, `--jobs` submissions at a time. Nothing a submission
 //! does (no crate, a compile error, a crash, a hang) stops the batch: it gets
-//! a row saying so. The submissions are [`submissions`]'s, the CSV
-//! [`gradebook`]'s.
+//! a row saying so. The submissions are `submissions.rs`'s, the CSV
+//! `gradebook.rs`'s.
 
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};

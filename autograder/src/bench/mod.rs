@@ -1,7 +1,7 @@
 //! `grade bench LESSON`: replays trace files against the lesson's heap and
 //! against the system allocator, and prints utilization, throughput and the
-//! performance index per trace ([`table`]), and draws them if asked
-//! ([`svg`]).
+//! performance index per trace (`table.rs`), and draws them if asked
+//! (`svg.rs`).
 //!
 //! The heap runs in the student's own program (the subject, built as
 //! grading builds it, but with optimizations), as `subject --as replay TRACE

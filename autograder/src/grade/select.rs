@@ -16,7 +16,7 @@ pub fn variant(course: &Course, lesson: &Lesson, args: &Args) -> Result<Variant,
 }
 
 /// The crate `--submission DIR` or `--solution` name (the student's crate,
-/// lessons/<dir>, when neither does), checked before any build starts:
+/// `lessons/<dir>`, when neither does), checked before any build starts:
 /// `grade` and `grade bench` take the same options.
 pub fn crate_to_build(
     course: &Course,

@@ -7,7 +7,7 @@
 //! - [`picture`]: the layer that numbers free chunks in list order;
 //! - [`walk`]: the checker's own walk of the list, from memory, for when
 //!   the student's process stopped;
-//! - [`properties`] and [`scenarios`]: the tests every free-list lesson
+//! - `properties` and `scenarios`: the tests every free-list lesson
 //!   runs, as tables, and [`coalescing`]: those of lessons 5 and 6.
 //!
 //! The checker relies on the chunk layout all three lessons use: a 16-byte

@@ -8,9 +8,9 @@
 //!
 //! - [`PROPERTIES`] here, and [`maps_only_when_needed`], the bump heap's own
 //!   rule, run after every operation;
-//! - [`scenarios`]: the named scenarios and fault injection (lesson 3 runs
+//! - `scenarios`: the named scenarios and fault injection (lesson 3 runs
 //!   most of them again, with headers);
-//! - [`page_source`]: `MmapPages`, outside the heap.
+//! - `page_source`: `MmapPages`, outside the heap.
 
 use std::rc::Rc;
 
@@ -48,7 +48,7 @@ pub(crate) const BUMP_CHECKS: [Check; 10] = [
 pub(crate) const CASES: u32 = 256;
 
 /// Lesson 2's properties, one idea each: the test's name and the checks it
-/// runs after every operation besides [`BASE`].
+/// runs after every operation besides `BASE` (the page source's contract).
 pub const PROPERTIES: [(&str, &[Check]); 7] = [
     ("blocks_are_aligned", &[Check::Aligned]),
     ("blocks_are_inside_mapped_pages", &[Check::InsideMapped]),
