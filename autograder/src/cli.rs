@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 #[cfg(feature = "instructor")]
 use crate::{batch, package, stubs};
-use crate::{bench, carry, course, grade, locate, status, Fatal, EXIT_CANNOT_GRADE};
+use crate::{bench, carry, course, grade, locate, status, traces, Fatal, EXIT_CANNOT_GRADE};
 
 #[derive(Parser)]
 #[command(
@@ -47,7 +47,7 @@ pub enum Command {
     /// Replays trace files against a lesson's heap and the system allocator: utilization, throughput.
     Bench(bench::Args),
     /// Writes heaplab's generated workloads as malloc-lab trace files (.rep).
-    Traces(bench::TracesArgs),
+    Traces(traces::Args),
     /// Prints the folder of a lesson's crate inside a handed-in folder.
     Locate(locate::Args),
     /// Regenerates solutions/ from reference/ and lessons/ from solutions/, by their markers.
@@ -73,7 +73,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
             grade::run(args, manifest)
         }
         Some(Command::Bench(args)) => bench::run(args, manifest),
-        Some(Command::Traces(args)) => bench::traces(args),
+        Some(Command::Traces(args)) => traces::run(args),
         Some(Command::Locate(args)) => locate::run(args, manifest),
         #[cfg(feature = "instructor")]
         Some(Command::Stubs(args)) => stubs::run(args, manifest),

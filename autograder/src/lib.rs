@@ -25,6 +25,7 @@ pub mod runner;
 pub mod status;
 #[cfg(feature = "instructor")]
 pub mod stubs;
+pub mod traces;
 pub mod watch;
 
 /// Exit code: every test passed, full marks.

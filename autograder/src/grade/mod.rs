@@ -13,7 +13,7 @@ use clap::ValueEnum;
 
 pub use job::{Job, Observer, Quiet};
 pub use observers::{HumanObserver, Progress};
-pub use select::replay_base;
+pub use select::{crate_to_build, replay_base};
 
 use crate::build::{self, BuildOptions, Variant};
 use crate::course::Course;

@@ -38,6 +38,17 @@ pub enum OpKind {
     Realloc { id: usize, size: usize },
 }
 
+/// The operation as a `.rep` line writes it: `a 3 24`, `f 3`, `r 3 100`.
+impl std::fmt::Display for OpKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            OpKind::Alloc { id, size } => write!(f, "a {id} {size}"),
+            OpKind::Free { id } => write!(f, "f {id}"),
+            OpKind::Realloc { id, size } => write!(f, "r {id} {size}"),
+        }
+    }
+}
+
 /// An operation and the line of the file it came from (1-based), so a failure
 /// during replay can point at it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,42 +110,7 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, ParseError> {
         message,
     };
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-
-    // The header: four numbers, one a line in malloc-lab's files; any
-    // whitespace between them is accepted.
-    let mut header = [0usize; 4];
-    let mut filled = 0;
-    let mut last_line = 0;
-    while filled < 4 {
-        let Some((n, line)) = lines.next() else {
-            return Err(err(
-                last_line,
-                format!(
-                    "the file ends before the header is complete: expected {} (a number)",
-                    HEADER_FIELDS[filled]
-                ),
-            ));
-        };
-        last_line = n;
-        for word in line.split_whitespace() {
-            if filled == 4 {
-                return Err(err(
-                    n,
-                    format!("expected the first operation on its own line after the four header numbers, found {word:?}"),
-                ));
-            }
-            header[filled] = word.parse().map_err(|_| {
-                err(
-                    n,
-                    format!(
-                        "expected {} (a non-negative number), found {word:?}",
-                        HEADER_FIELDS[filled]
-                    ),
-                )
-            })?;
-            filled += 1;
-        }
-    }
+    let (header, last_line) = parse_header(&mut lines).map_err(|(n, m)| err(n, m))?;
     let [suggested_heap, num_ids, num_ops, weight] = header;
     if num_ids > MAX_IDS {
         return Err(err(
@@ -152,38 +128,7 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, ParseError> {
             continue;
         }
         let kind = parse_op(&words).map_err(|m| err(n, m))?;
-        let id = match kind {
-            OpKind::Alloc { id, .. } | OpKind::Free { id } | OpKind::Realloc { id, .. } => id,
-        };
-        if id >= num_ids {
-            return Err(err(
-                n,
-                format!(
-                    "id {id} is out of range: the header declares {num_ids} ids (0 to {})",
-                    num_ids.saturating_sub(1)
-                ),
-            ));
-        }
-        match kind {
-            OpKind::Alloc { .. } if live[id] => {
-                return Err(err(
-                    n,
-                    format!("block {id} is allocated again before it was freed"),
-                ));
-            }
-            OpKind::Alloc { .. } => live[id] = true,
-            OpKind::Free { .. } if !live[id] => {
-                return Err(err(n, format!("block {id} is freed but is not allocated")));
-            }
-            OpKind::Free { .. } => live[id] = false,
-            OpKind::Realloc { .. } if !live[id] => {
-                return Err(err(
-                    n,
-                    format!("block {id} is resized but is not allocated"),
-                ));
-            }
-            OpKind::Realloc { .. } => {}
-        }
+        replayable(kind, &mut live).map_err(|m| err(n, m))?;
         ops.push(Op { line: n, kind });
     }
     if ops.len() != num_ops {
@@ -202,6 +147,86 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, ParseError> {
         weight,
         ops,
     })
+}
+
+/// The header: four numbers, one a line in malloc-lab's files; any
+/// whitespace between them is accepted. The numbers and the line the last
+/// one is on, or the line and what is wrong with it.
+fn parse_header<'t>(
+    lines: &mut impl Iterator<Item = (usize, &'t str)>,
+) -> Result<([usize; 4], usize), (usize, String)> {
+    let mut header = [0usize; 4];
+    let mut filled = 0;
+    let mut last_line = 0;
+    while filled < 4 {
+        let Some((n, line)) = lines.next() else {
+            return Err((
+                last_line,
+                format!(
+                    "the file ends before the header is complete: expected {} (a number)",
+                    HEADER_FIELDS[filled]
+                ),
+            ));
+        };
+        last_line = n;
+        for word in line.split_whitespace() {
+            if filled == 4 {
+                return Err((
+                    n,
+                    format!(
+                        "expected the first operation on its own line after the four header \
+                         numbers, found {word:?}"
+                    ),
+                ));
+            }
+            header[filled] = word.parse().map_err(|_| {
+                (
+                    n,
+                    format!(
+                        "expected {} (a non-negative number), found {word:?}",
+                        HEADER_FIELDS[filled]
+                    ),
+                )
+            })?;
+            filled += 1;
+        }
+    }
+    Ok((header, last_line))
+}
+
+/// Whether the replay can do `kind` with the blocks `live` (by id) says are
+/// allocated; updates `live`.
+fn replayable(kind: OpKind, live: &mut [bool]) -> Result<(), String> {
+    let id = match kind {
+        OpKind::Alloc { id, .. } | OpKind::Free { id } | OpKind::Realloc { id, .. } => id,
+    };
+    let num_ids = live.len();
+    if id >= num_ids {
+        return Err(format!(
+            "id {id} is out of range: the header declares {num_ids} ids (0 to {})",
+            num_ids.saturating_sub(1)
+        ));
+    }
+    match kind {
+        OpKind::Alloc { .. } if live[id] => {
+            Err(format!("block {id} is allocated again before it was freed"))
+        }
+        OpKind::Alloc { .. } => {
+            live[id] = true;
+            Ok(())
+        }
+        OpKind::Free { .. } if !live[id] => {
+            Err(format!("block {id} is freed but is not allocated"))
+        }
+        OpKind::Free { .. } => {
+            live[id] = false;
+            Ok(())
+        }
+        OpKind::Realloc { .. } if !live[id] => {
+            Err(format!("block {id} is resized but is not allocated"))
+        }
+        OpKind::Realloc { .. } => Ok(()),
+    }
 }
 
 /// One operation line, already split into words.
@@ -260,13 +285,18 @@ impl Trace {
         let _ = writeln!(out, "{}", self.ops.len());
         let _ = writeln!(out, "{}", self.weight);
         for op in &self.ops {
-            let _ = match op.kind {
-                OpKind::Alloc { id, size } => writeln!(out, "a {id} {size}"),
-                OpKind::Free { id } => writeln!(out, "f {id}"),
-                OpKind::Realloc { id, size } => writeln!(out, "r {id} {size}"),
-            };
+            let _ = writeln!(out, "{}", op.kind);
         }
         out
+    }
+
+    /// The operation at `line` as written in the trace (empty if none is).
+    pub fn line_text(&self, line: usize) -> String {
+        self.ops
+            .iter()
+            .find(|o| o.line == line)
+            .map(|o| o.kind.to_string())
+            .unwrap_or_default()
     }
 }
 

@@ -3,15 +3,13 @@
 
 use std::ops::RangeInclusive;
 
+use heaplab_kit::layout::{HEADER_BYTES, SIZE_OFFSET};
 use heaplab_kit::{Heap, ALIGN};
 use heaplab_protocol::checks;
 
 use super::model::{LiveBlock, Model};
 use super::pages::{PageEvent, PageLog};
 use super::picture::Picture;
-
-/// Bytes of the header in front of every payload in lessons 3-6.
-pub const HEADER: usize = 16;
 
 /// A check that did not hold: what broke, what was expected, what was
 /// found (the kit's one failure type, from `heaplab-protocol`).
@@ -47,7 +45,7 @@ pub struct State<'a, H> {
     pub done: &'a Done,
     /// The page source calls made by that operation.
     pub page_events: &'a [PageEvent],
-    /// Bytes of header in front of each payload (0 or [`HEADER`]).
+    /// Bytes of header in front of each payload (0 or [`HEADER_BYTES`]).
     pub header: usize,
 }
 
@@ -188,7 +186,7 @@ pub struct Config<H> {
     pub hooks: Vec<(&'static str, HookFn<H>)>,
     /// Lesson layers of the picture, painted under the live blocks.
     pub painters: Vec<PainterFn<H>>,
-    /// Bytes of header in front of every payload (0, or [`HEADER`] from lesson 3 on).
+    /// Bytes of header in front of every payload (0, or [`HEADER_BYTES`] from lesson 3 on).
     pub header: usize,
     /// With headers: before every `free`, check that the block's header still
     /// holds a chunk size, and report it if not instead of calling `free`.
@@ -215,10 +213,10 @@ impl<H: Heap> Config<H> {
         }
     }
 
-    /// Blocks carry a [`HEADER`]-byte header in front of the payload: checks
+    /// Blocks carry a [`HEADER_BYTES`]-byte header in front of the payload: checks
     /// and the picture count it as part of the block.
     pub fn with_headers(mut self) -> Self {
-        self.header = HEADER;
+        self.header = HEADER_BYTES;
         self
     }
 
@@ -512,7 +510,14 @@ fn usable_size<H: Heap>(state: &State<'_, H>) -> CheckResult {
 pub fn header_word(b: &LiveBlock) -> usize {
     // SAFETY: the block's header lies inside a live mapping (checked when the
     // block was returned); unaligned read, so a misaligned block is no UB.
-    unsafe { std::ptr::read_unaligned(b.ptr.as_ptr().wrapping_sub(HEADER).cast::<usize>()) }
+    unsafe {
+        std::ptr::read_unaligned(
+            b.ptr
+                .as_ptr()
+                .wrapping_sub(HEADER_BYTES - SIZE_OFFSET)
+                .cast::<usize>(),
+        )
+    }
 }
 
 /// The rule a header word `size` breaks for block `b`, in words with the
@@ -520,9 +525,9 @@ pub fn header_word(b: &LiveBlock) -> usize {
 /// is a chunk size that holds the block: a multiple of 16, at least the
 /// header and the bytes asked, ending inside the block's run.
 pub fn header_rule(b: &LiveBlock, size: usize, log: &PageLog) -> Option<String> {
-    let chunk = b.addr - HEADER;
-    let need = b.extent() + HEADER;
-    if !size.is_multiple_of(HEADER) {
+    let chunk = b.addr - HEADER_BYTES;
+    let need = b.extent() + HEADER_BYTES;
+    if !size.is_multiple_of(ALIGN) {
         return Some(format!(
             "{size} is not a multiple of 16 ({size} = 16 × {} + {})",
             size / 16,
@@ -555,14 +560,14 @@ pub fn header_rule(b: &LiveBlock, size: usize, log: &PageLog) -> Option<String> 
 fn headers<H: Heap>(state: &State<'_, H>) -> CheckResult {
     for b in &state.model.live {
         let size = header_word(b);
-        let chunk = b.addr - HEADER;
-        let need = b.extent() + HEADER;
+        let chunk = b.addr - HEADER_BYTES;
+        let need = b.extent() + HEADER_BYTES;
         if let Some(broken) = header_rule(b, size, state.log) {
             let culprit = state
                 .model
                 .live
                 .iter()
-                .find(|o| o.id != b.id && chunk < o.end() && o.addr < chunk + HEADER)
+                .find(|o| o.id != b.id && chunk < o.end() && o.addr < chunk + HEADER_BYTES)
                 .map(|o| {
                     format!(
                         ": {} covers that header, so its bytes overwrote it",
@@ -588,10 +593,10 @@ fn headers<H: Heap>(state: &State<'_, H>) -> CheckResult {
         }
         // SAFETY: b came from this heap's malloc and is not freed.
         if let Some(u) = unsafe { state.heap.usable_size(b.ptr) } {
-            if u != size - HEADER {
+            if u != size - HEADER_BYTES {
                 return Err(Failure::new(
                     format!("usable_size({}) does not match its header", b.name()),
-                    format!("chunk size {size} - 16 = {}", size - HEADER),
+                    format!("chunk size {size} - 16 = {}", size - HEADER_BYTES),
                     format!("{u}"),
                 )
                 .at(chunk));

@@ -92,10 +92,10 @@ pub mod window;
 
 pub use check::{
     header_word, Check, CheckResult, Config, Done, Failure, Finding, HookFn, OpMix, PainterFn,
-    SizeMix, State, HEADER,
+    SizeMix, State,
 };
 pub use model::{letter, pattern, pattern_byte, BlockName, LiveBlock, Model};
 pub use pages::{InstrumentedPages, Mapping, PageEvent, PageLog};
 pub use picture::{row_cells, Picture, CELL, COLUMNS_ENV, ROW_CELLS};
-pub use property::{check_property, op_strategy, property, run_sequence, scenario};
+pub use property::{check_property, op_strategy, property, run_sequence, scenario, ScenarioFn};
 pub use session::{Op, Session, HOPELESS};

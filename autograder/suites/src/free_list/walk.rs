@@ -7,7 +7,7 @@
 //!   chunk ─┬──────────────┬──────────────┬───────────────┐
 //!          │ size: usize  │ flags: usize │ next: address │   a free chunk: its list link
 //!          └──────────────┴──────────────┴───────────────┘   is the word right after the
-//!          0              8              16 = NEXT          16-byte header (lessons 4-7)
+//!          0              8              16 = LINK_OFFSET   16-byte header (lessons 4-7)
 //! ```
 //!
 //! The walk starts from chunks the checker knows were on the list (the
@@ -17,14 +17,13 @@
 
 use std::collections::HashMap;
 
-use heaplab_kit::Heap;
+use heaplab_kit::layout::{HEADER_BYTES, LINK_OFFSET, MIN_CHUNK_BYTES};
+use heaplab_kit::{Heap, ALIGN};
 
 use heaplab_protocol::checks;
 
-use crate::alloc::{Finding, Model, PageLog, Picture, HEADER};
+use crate::alloc::{Finding, Model, PageLog, Picture};
 
-/// Offset of a free chunk's list link from the chunk's start.
-pub const NEXT: usize = HEADER;
 /// Chunks walked at most (a list this long is reported as such).
 const LIMIT: usize = 100_000;
 
@@ -68,7 +67,11 @@ pub fn walk(log: &PageLog, head: usize) -> Walk {
         if let Some(&to) = seen.get(&at) {
             break End::Cycle { to };
         }
-        if !at.is_multiple_of(16) || log.mapping_holding(at, NEXT + 8).is_none() {
+        if !at.is_multiple_of(ALIGN)
+            || log
+                .mapping_holding(at, LINK_OFFSET + size_of::<usize>())
+                .is_none()
+        {
             break End::Outside { addr: at };
         }
         if chunks.len() >= LIMIT {
@@ -76,7 +79,7 @@ pub fn walk(log: &PageLog, head: usize) -> Walk {
         }
         seen.insert(at, chunks.len());
         chunks.push(at);
-        at = word(at + NEXT);
+        at = word(at + LINK_OFFSET);
     };
     Walk { chunks, end }
 }
@@ -158,8 +161,12 @@ fn paint(w: &Walk, log: &PageLog, pic: &mut Picture) {
         // The chunk's size word, if it is a plausible size inside the run.
         let size = word(addr);
         let size = match log.mapping_holding(addr, 1) {
-            Some(m) if size >= 32 && size.is_multiple_of(16) && m.holds(addr, size) => size,
-            _ => 32,
+            Some(m)
+                if size >= MIN_CHUNK_BYTES && size.is_multiple_of(ALIGN) && m.holds(addr, size) =>
+            {
+                size
+            }
+            _ => MIN_CHUNK_BYTES,
         };
         pic.paint(addr, size, '-');
         let mark = if i < 9 {
@@ -167,7 +174,7 @@ fn paint(w: &Walk, log: &PageLog, pic: &mut Picture) {
         } else {
             '+'
         };
-        pic.paint(addr, HEADER, mark);
+        pic.paint(addr, HEADER_BYTES, mark);
     }
     if !w.chunks.is_empty() {
         pic.legend("- free chunk");
