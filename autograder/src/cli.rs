@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[cfg(feature = "instructor")]
-use crate::{batch, package, stubs};
+use crate::{batch, mutants, package, stubs};
 use crate::{bench, carry, course, grade, locate, status, traces, Fatal, EXIT_CANNOT_GRADE};
 
 #[derive(Parser)]
@@ -59,6 +59,9 @@ pub enum Command {
     /// Grades every submission in a folder: a CSV gradebook and a report each.
     #[cfg(feature = "instructor")]
     Batch(batch::Args),
+    /// Grades every cargo-mutants mutant of a lesson's solution: how many the suite catches.
+    #[cfg(feature = "instructor")]
+    Mutants(mutants::Args),
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
@@ -81,6 +84,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
         Some(Command::Package(args)) => package::run(args, manifest),
         #[cfg(feature = "instructor")]
         Some(Command::Batch(args)) => batch::run(args, manifest),
+        #[cfg(feature = "instructor")]
+        Some(Command::Mutants(args)) => mutants::run(args, manifest),
     }
 }
 

@@ -19,6 +19,8 @@ pub mod grade;
 pub mod list;
 pub mod locate;
 #[cfg(feature = "instructor")]
+pub mod mutants;
+#[cfg(feature = "instructor")]
 pub mod package;
 pub mod report;
 pub mod runner;
