@@ -1,6 +1,7 @@
 //! `grade mutants LESSON`: mutation testing of a lesson's suite. Every
 //! mutant cargo-mutants makes of the lesson's reference solution (a
-//! function that returns a default, a `<` turned to `<=`, a `+` to `-`) is
+//! function that returns a default, a `<` turned to `<=`, a `+` to `-`),
+//! in its `unsafe fn`s too (which cargo-mutants by itself leaves alone), is
 //! graded as a submission, with every test of the lesson, hidden ones too:
 //! a mutant that loses a point is caught, one with full marks survived, one
 //! that does not compile is unviable. The survivors are printed for a
@@ -136,7 +137,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
             solution.display()
         )));
     }
-    let mutants = select(mutant::list(&course.root, &solution)?, &args);
+    let mutants = select(mutant::list(&solution)?, &args);
     if mutants.is_empty() {
         return Err(Fatal::new(format!(
             "no mutant of {} is left to grade (see --only and --skip)",
@@ -147,7 +148,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
     let copy = work.path().join(&lesson.dir);
     let mut tally = Tally::default();
     for (i, m) in mutants.iter().enumerate() {
-        mutant::write_mutated_copy(&course.root, &solution, m, &copy)?;
+        mutant::write_mutated_copy(&solution, m, &copy)?;
         let verdict = grade_copy(&course, lesson, &copy, &m.name)?;
         grade::progress(&format!(
             "[{:>3}/{}] {verdict:<8}  {}",

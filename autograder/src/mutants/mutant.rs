@@ -2,7 +2,7 @@
 //! of a crate (`cargo mutants --list --json`), and one of them written into
 //! a copy of the crate, to be graded as a submission.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use crate::Fatal;
 pub struct Mutant {
     /// `file:line:column: what changes`, cargo-mutants' own name for it.
     pub name: String,
-    /// The file, relative to the folder cargo-mutants ran in (the course's).
+    /// The file, relative to the crate's folder (`src/heap.rs`).
     pub file: String,
     /// The text that replaces the span.
     pub replacement: String,
@@ -37,13 +37,18 @@ pub struct Position {
     pub column: usize,
 }
 
-/// The mutants of the crate in `crate_dir`, from cargo-mutants run in the
-/// course's folder `root`.
-pub fn list(root: &Path, crate_dir: &Path) -> Result<Vec<Mutant>, Fatal> {
+/// The mutants of the crate in `crate_dir`, the bodies of its `unsafe fn`s
+/// included (cargo-mutants leaves those alone, and a heap's `free` is one):
+/// cargo-mutants lists them in a copy whose `unsafe` keywords before `fn`
+/// are blanked out, column for column, so every span fits the crate too.
+pub fn list(crate_dir: &Path) -> Result<Vec<Mutant>, Fatal> {
+    let work = tempfile::tempdir().map_err(|e| Fatal::new(format!("no scratch folder: {e}")))?;
+    let listing = work.path().join("crate");
+    copy_dir(crate_dir, &listing)?;
+    unsafe_fns_listable(&listing)?;
     let out = Command::new(build::cargo())
-        .args(["mutants", "--list", "--json", "-d"])
-        .arg(crate_dir)
-        .current_dir(root)
+        .args(["mutants", "--list", "--json", "-d", "."])
+        .current_dir(&listing)
         .output()
         .map_err(|e| Fatal::new(format!("cannot run cargo: {e}")))?;
     if !out.status.success() {
@@ -61,6 +66,47 @@ pub fn list(root: &Path, crate_dir: &Path) -> Result<Vec<Mutant>, Fatal> {
     parse(&out.stdout)
 }
 
+/// Readies the copy in `dir` for listing: a manifest of its own package
+/// only (no workspace, no dependencies: listing parses, it does not build),
+/// and every `.rs` file through [`blank_unsafe_fns`].
+fn unsafe_fns_listable(dir: &Path) -> Result<(), Fatal> {
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|e| Fatal::new(format!("cannot read {}: {e}", manifest.display())))?;
+    let package = text.split("\n[").next().unwrap_or_default();
+    std::fs::write(&manifest, format!("{package}\n\n[workspace]\n"))
+        .map_err(|e| Fatal::new(format!("cannot write {}: {e}", manifest.display())))?;
+    for entry in walk_rs(&dir.join("src")) {
+        let text = std::fs::read_to_string(&entry)
+            .map_err(|e| Fatal::new(format!("cannot read {}: {e}", entry.display())))?;
+        std::fs::write(&entry, blank_unsafe_fns(&text))
+            .map_err(|e| Fatal::new(format!("cannot write {}: {e}", entry.display())))?;
+    }
+    Ok(())
+}
+
+/// `text` with `unsafe` blanked where it makes a function unsafe (`unsafe
+/// fn`, `unsafe extern "C" fn`): the same length, line for line.
+pub fn blank_unsafe_fns(text: &str) -> String {
+    let blank = " ".repeat("unsafe".len());
+    text.replace("unsafe fn", &format!("{blank} fn"))
+        .replace("unsafe extern", &format!("{blank} extern"))
+}
+
+/// The `.rs` files under `dir`.
+fn walk_rs(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk_rs(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
 /// `cargo mutants --list --json`'s output, read.
 pub fn parse(json: &[u8]) -> Result<Vec<Mutant>, Fatal> {
     serde_json::from_slice(json)
@@ -68,30 +114,14 @@ pub fn parse(json: &[u8]) -> Result<Vec<Mutant>, Fatal> {
 }
 
 /// Writes `copy`, the crate in `crate_dir` (without its `target/`) with
-/// `mutant` applied; `root` is the folder the mutant's file is relative to.
-pub fn write_mutated_copy(
-    root: &Path,
-    crate_dir: &Path,
-    mutant: &Mutant,
-    copy: &Path,
-) -> Result<(), Fatal> {
+/// `mutant` applied.
+pub fn write_mutated_copy(crate_dir: &Path, mutant: &Mutant, copy: &Path) -> Result<(), Fatal> {
     if copy.exists() {
         std::fs::remove_dir_all(copy)
             .map_err(|e| Fatal::new(format!("cannot empty {}: {e}", copy.display())))?;
     }
     copy_dir(crate_dir, copy)?;
-    let inside = root
-        .join(&mutant.file)
-        .strip_prefix(crate_dir)
-        .map_err(|_| {
-            Fatal::new(format!(
-                "{}: the file is not in {}",
-                mutant.name,
-                crate_dir.display()
-            ))
-        })?
-        .to_path_buf();
-    let file = copy.join(inside);
+    let file = copy.join(&mutant.file);
     let text = std::fs::read_to_string(&file)
         .map_err(|e| Fatal::new(format!("cannot read {}: {e}", file.display())))?;
     let mutated = apply(&text, mutant).ok_or_else(|| {
@@ -212,6 +242,18 @@ mod tests {
         );
         let past = mutant(span((9, 1), (9, 2)), "-");
         assert_eq!(apply(text, &past), None);
+    }
+
+    #[test]
+    fn unsafe_fns_are_listed_with_every_column_in_place() {
+        let text = "pub unsafe fn f() {}\nunsafe { g() }\npub unsafe extern \"C\" fn free() {}\n";
+        let blanked = blank_unsafe_fns(text);
+        assert_eq!(
+            blanked,
+            "pub        fn f() {}\nunsafe { g() }\npub        extern \"C\" fn free() {}\n"
+        );
+        let lengths = |t: &str| t.lines().map(str::len).collect::<Vec<_>>();
+        assert_eq!(lengths(&blanked), lengths(text));
     }
 
     #[test]
