@@ -68,8 +68,9 @@ bench-fast *args:
 bench-lesson lesson *args:
     cargo run -q -p heaplab-autograder --bin grade -- bench {{lesson}} {{args}}
 
-# Run a lesson's suite in-process under Miri against its solution:
-# `just miri lesson4`, or one test: `just miri lesson4 --test first_fit`.
+# Run a lesson's suite in-process under Miri against your crate (lessons/),
+# or the reference with --solution: `just miri lesson4`, one test:
+# `just miri lesson4 --test first_fit`, the reference: `just miri lesson4 --solution`.
 miri lesson *args:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -80,10 +81,15 @@ miri lesson *args:
         echo "    rustup +nightly component add miri rust-src" >&2
         exit 2
     fi
-    # Generate (and build) the solution's local harness project, then run it under Miri.
-    project="$(cargo grade local {{lesson}} --solution --project)"
+    variant=()
+    rest=()
+    for arg in {{args}}; do
+        if [ "$arg" = --solution ]; then variant=(--solution); else rest+=("$arg"); fi
+    done
+    # The local harness's project: the lesson's suite and the crate in one program.
+    manifest="$(cargo grade {{lesson}} "${variant[@]}" --local-project)"
     target="${CARGO_TARGET_DIR:-$(cargo metadata --no-deps --format-version=1 | sed 's/.*"target_directory":"\([^"]*\)".*/\1/')}"
     # The utilization tests replay whole traces: hours under Miri, and the
     # malloc/free they call are the ones every other test checks there.
     MIRIFLAGS="${MIRIFLAGS:--Zmiri-disable-isolation}" cargo +nightly miri run \
-        --manifest-path "$project" --target-dir "$target/heaplab/miri" -- --all --skip utilization {{args}}
+        --manifest-path "$manifest" --target-dir "$target/heaplab/miri" -- --all --skip utilization "${rest[@]}"

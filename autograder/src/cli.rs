@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[cfg(feature = "instructor")]
-use crate::{batch, package, stubs};
-use crate::{bench, course, grade, local, locate, Fatal, EXIT_CANNOT_GRADE};
+use crate::{batch, mutants, package, stubs};
+use crate::{bench, carry, course, grade, local, locate, status, traces, Fatal, EXIT_CANNOT_GRADE};
 
 #[derive(Parser)]
 #[command(
@@ -38,10 +38,16 @@ pub enum Command {
         /// Only this lesson.
         lesson: Option<String>,
     },
+    /// Every lesson: its last score and when, and what to do next.
+    Status(status::Args),
+    /// Grades a lesson, then again on every save (same as `grade LESSON --watch`).
+    Watch(grade::Args),
+    /// Brings your own code for earlier lessons' TODOs into a lesson's crate.
+    Carry(carry::Args),
     /// Replays trace files against a lesson's heap and the system allocator: utilization, throughput.
     Bench(bench::Args),
     /// Writes heaplab's generated workloads as malloc-lab trace files (.rep).
-    Traces(bench::TracesArgs),
+    Traces(traces::Args),
     /// Prints the folder of a lesson's crate inside a handed-in folder.
     Locate(locate::Args),
     /// Runs a lesson's suite and crate in one process (a debugger, Miri); does not grade.
@@ -55,6 +61,9 @@ pub enum Command {
     /// Grades every submission in a folder: a CSV gradebook and a report each.
     #[cfg(feature = "instructor")]
     Batch(batch::Args),
+    /// Grades every cargo-mutants mutant of a lesson's solution: how many the suite catches.
+    #[cfg(feature = "instructor")]
+    Mutants(mutants::Args),
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
@@ -62,8 +71,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
     match cli.command {
         None => grade::run(cli.grade, manifest),
         Some(Command::List { lesson }) => grade::list(lesson.as_deref(), manifest),
+        Some(Command::Status(args)) => status::run(args, manifest),
+        Some(Command::Carry(args)) => carry::run(args, manifest),
+        Some(Command::Watch(mut args)) => {
+            args.watch = true;
+            grade::run(args, manifest)
+        }
         Some(Command::Bench(args)) => bench::run(args, manifest),
-        Some(Command::Traces(args)) => bench::traces(args),
+        Some(Command::Traces(args)) => traces::run(args),
         Some(Command::Locate(args)) => locate::run(args, manifest),
         Some(Command::Local(args)) => local::run(args, manifest),
         #[cfg(feature = "instructor")]
@@ -72,6 +87,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
         Some(Command::Package(args)) => package::run(args, manifest),
         #[cfg(feature = "instructor")]
         Some(Command::Batch(args)) => batch::run(args, manifest),
+        #[cfg(feature = "instructor")]
+        Some(Command::Mutants(args)) => mutants::run(args, manifest),
     }
 }
 

@@ -15,18 +15,25 @@
 pub mod batch;
 pub mod bench;
 pub mod build;
+pub mod carry;
 pub mod cli;
 pub mod course;
+pub mod debug;
 pub mod grade;
 pub mod list;
 pub mod local;
 pub mod locate;
 #[cfg(feature = "instructor")]
+pub mod mutants;
+#[cfg(feature = "instructor")]
 pub mod package;
 pub mod report;
 pub mod runner;
+pub mod status;
 #[cfg(feature = "instructor")]
 pub mod stubs;
+pub mod traces;
+pub mod watch;
 
 /// Exit code: every test passed, full marks.
 pub const EXIT_FULL_MARKS: u8 = 0;

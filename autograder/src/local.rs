@@ -27,7 +27,8 @@ pub struct Args {
     /// A lesson crate anywhere on disk (only its src/ is taken).
     #[arg(long, value_name = "DIR")]
     submission: Option<PathBuf>,
-    /// Print the harness project's Cargo.toml and stop (for `cargo miri run`).
+    /// Print the harness project's Cargo.toml without building it (for
+    /// `cargo miri run`; the same as `grade LESSON --local-project`).
     #[arg(long)]
     project: bool,
     /// Arguments for the harness.
@@ -46,31 +47,33 @@ pub fn run(args: Args, manifest: Option<&std::path::Path>) -> Result<ExitCode, F
         (None, true) => Variant::Solution,
         (None, false) => Variant::Student,
     };
-    let target = build::target_dir(&course);
+    let heaplab = build::course_dir(&build::target_dir(&course), &course);
+    if args.project {
+        let project = local::write(&course, lesson, &variant, &heaplab)?;
+        println!("{}", project.dir.join("Cargo.toml").display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let options = BuildOptions {
         offline: false,
         color: false,
+        progress: true,
     };
-    let built = match local::build(&course, lesson, &variant, &target, &options)? {
-        Ok(built) => built,
+    let exe = match local::build(&course, lesson, &variant, &heaplab, &options)? {
+        Ok(exe) => exe,
         Err(errors) => {
             eprintln!("{} did not compile:\n\n{errors}", lesson.id);
             return Ok(ExitCode::from(1));
         }
     };
-    if args.project {
-        println!("{}", built.project.join("Cargo.toml").display());
-        return Ok(ExitCode::SUCCESS);
-    }
     let harness_args = if args.args.is_empty() {
         vec!["--all".to_string()]
     } else {
         args.args
     };
-    let status = Command::new(&built.exe)
+    let status = Command::new(&exe)
         .args(&harness_args)
         .status()
-        .map_err(|e| Fatal::new(format!("cannot run {}: {e}", built.exe.display())))?;
+        .map_err(|e| Fatal::new(format!("cannot run {}: {e}", exe.display())))?;
     Ok(ExitCode::from(
         status.code().unwrap_or(1).clamp(0, 255) as u8
     ))

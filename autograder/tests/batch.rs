@@ -37,17 +37,16 @@ fn edit(path: &Path, from: &str, to: &str) {
     fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
-#[test]
-fn a_class_is_graded_whatever_its_submissions_do() {
+/// The class under `subs`: ada (solved, the whole starter folder), bo (the
+/// stub), cy (no crate), di (does not compile), ed (aborts in save-array),
+/// fay (solved, as a .tar.gz); `tmp` is scratch room.
+fn write_class(subs: &Path, tmp: &Path) {
     let solution = root().join("solutions").join(DIR);
     let renamer =
         stubs::Renamer::for_manifest(&fs::read_to_string(solution.join("Cargo.toml")).unwrap())
             .unwrap();
     let solved = stubs::read_crate(&solution).unwrap();
     let stub = stubs::read_crate(&root().join("lessons").join(DIR)).unwrap();
-
-    let tmp = tempfile::tempdir().unwrap();
-    let subs = tmp.path().join("submissions");
     // ada hands in the whole starter folder; the others just the crate.
     write_crate(
         &subs.join("ada/heaplab-lesson1/lessons").join(DIR),
@@ -69,7 +68,7 @@ fn a_class_is_graded_whatever_its_submissions_do() {
         "pub fn save_array() -> ExitCode {",
         "pub fn save_array() -> ExitCode {\n    std::process::abort();",
     );
-    let fay = tmp.path().join("fay");
+    let fay = tmp.join("fay");
     write_crate(&fay, &solved, &renamer);
     let tar = Command::new("tar")
         .arg("-czf")
@@ -80,7 +79,30 @@ fn a_class_is_graded_whatever_its_submissions_do() {
         .status()
         .unwrap();
     assert!(tar.success());
+}
 
+/// The gradebook's rows by submission, after checking its header.
+fn gradebook(path: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut csv = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header[..5],
+        ["submission", "lesson", "status", "score", "max"]
+    );
+    assert_eq!(header.last().unwrap(), "message");
+    csv.records()
+        .map(|r| {
+            let r: Vec<String> = r.unwrap().iter().map(String::from).collect();
+            (r[0].clone(), r)
+        })
+        .collect()
+}
+
+#[test]
+fn a_class_is_graded_whatever_its_submissions_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let subs = tmp.path().join("submissions");
+    write_class(&subs, tmp.path());
     let out = tmp.path().join("grades");
     let run = Command::new(env!("CARGO_BIN_EXE_grade"))
         .arg("batch")
@@ -102,27 +124,18 @@ fn a_class_is_graded_whatever_its_submissions_do() {
         stderr.contains("[  6/6]"),
         "progress per submission: {stderr}"
     );
-
-    let mut csv = csv::Reader::from_path(out.join("grades.csv")).unwrap();
-    let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(
-        header[..5],
-        ["submission", "lesson", "status", "score", "max"]
-    );
-    assert_eq!(header.last().unwrap(), "message");
-    let rows: BTreeMap<String, Vec<String>> = csv
-        .records()
-        .map(|r| {
-            let r: Vec<String> = r.unwrap().iter().map(String::from).collect();
-            (r[0].clone(), r)
-        })
-        .collect();
+    let rows = gradebook(&out.join("grades.csv"));
     let names: Vec<&str> = rows.keys().map(String::as_str).collect();
     assert_eq!(names, ["ada", "bo", "cy", "di", "ed", "fay"]);
+    each_row_says_what_happened(&rows);
+    a_report_each(&out.join("reports"));
+}
+
+/// Every submission's row: its status, its score, its points per test.
+fn each_row_says_what_happened(rows: &BTreeMap<String, Vec<String>>) {
     let max: u32 = rows["ada"][4].parse().unwrap();
     let score = |name: &str| -> u32 { rows[name][3].parse().unwrap() };
     let status = |name: &str| rows[name][2].as_str();
-
     assert_eq!((status("ada"), score("ada")), ("graded", max));
     assert_eq!((status("fay"), score("fay")), ("graded", max));
     assert_eq!((status("bo"), score("bo")), ("graded", 0));
@@ -137,21 +150,23 @@ fn a_class_is_graded_whatever_its_submissions_do() {
     assert_eq!(status("ed"), "graded");
     assert!(0 < score("ed") && score("ed") < max, "{:?}", rows["ed"]);
     // Per-test points add up to the score.
-    for (name, row) in &rows {
+    for (name, row) in rows {
         let per_test: u32 = row[5..row.len() - 1]
             .iter()
             .filter_map(|p| p.parse::<u32>().ok())
             .sum();
         assert_eq!(per_test, score(name), "{row:?}");
     }
+}
 
-    // A report each: the text a student reads, and the JSON.
-    let ed = fs::read_to_string(out.join("reports/ed.txt")).unwrap();
+/// A report each: the text a student reads, and the JSON.
+fn a_report_each(reports: &Path) {
+    let ed = fs::read_to_string(reports.join("ed.txt")).unwrap();
     assert!(ed.contains("SIGABRT"), "{ed}");
     let di: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(out.join("reports/di.json")).unwrap()).unwrap();
+        serde_json::from_str(&fs::read_to_string(reports.join("di.json")).unwrap()).unwrap();
     assert_eq!(di["compiled"], false);
-    assert!(fs::read_to_string(out.join("reports/cy.txt"))
+    assert!(fs::read_to_string(reports.join("cy.txt"))
         .unwrap()
         .contains("could not be graded"));
 }

@@ -52,6 +52,12 @@ fn an_unknown_lesson_names_the_known_ones() {
 }
 
 #[test]
+fn grade_mutants_of_an_unknown_lesson_is_one_line() {
+    let line = one_line_error(&grade(&["mutants", "lesson99"]));
+    assert!(line.contains("unknown lesson `lesson99`"), "{line}");
+}
+
+#[test]
 fn no_lesson_at_all_says_how_to_name_one() {
     let line = one_line_error(&grade_fixture(&[]));
     assert!(line.contains("name a lesson"), "{line}");

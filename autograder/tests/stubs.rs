@@ -308,15 +308,16 @@ fn relink() {}
         lesson(reference, 5),
         "fn grow() -> u8 {\n    7\n}\n\nfn relink() {}\n"
     );
-    // With `earlier = "todo"`, lesson 5's stub leaves lesson 4's work to do.
+    // With `gives_previous = false`, lesson 5's stub leaves lesson 4's work
+    // to do, and says it is lesson 4's (`grade carry` finds it so).
     assert_eq!(
         lesson_with(reference, 5, Earlier::Todo),
-        lesson(reference, 4)
+        lesson(reference, 4).replace("map a run", "map a run (lesson 4)")
     );
     // And the stub pass then makes a TODO of it.
     assert_eq!(
         stub_source(&lesson_with(reference, 5, Earlier::Todo)).unwrap(),
-        "fn grow() -> u8 {\n    // TODO: map a run\n    todo!()\n}\n"
+        "fn grow() -> u8 {\n    // TODO: map a run (lesson 4)\n    todo!()\n}\n"
     );
 }
 
@@ -743,11 +744,15 @@ pub fn merge() -> u8 {
 // END LESSONS
 ";
 
-/// A course of two lessons cut from one reference; lesson 5 says `earlier`.
-fn reference_course(root: &Path, earlier: &str) {
-    fs::write(root.join("course.toml"), REFERENCE_COURSE).unwrap();
-    let manifest =
-        format!("[[lesson]]\nid = \"lesson4\"\n\n[[lesson]]\nid = \"lesson5\"\n{earlier}");
+/// A course of two lessons cut from one reference; `lesson5` is what
+/// course.toml says more of lesson 5 (`gives_previous`).
+fn reference_course(root: &Path, lesson5: &str) {
+    fs::write(
+        root.join("course.toml"),
+        format!("{REFERENCE_COURSE}{lesson5}"),
+    )
+    .unwrap();
+    let manifest = "[[lesson]]\nid = \"lesson4\"\n\n[[lesson]]\nid = \"lesson5\"\n";
     write_files(
         &root.join("reference"),
         &[
@@ -818,13 +823,14 @@ fn the_reference_makes_each_lessons_solution_and_its_stub() {
 }
 
 #[test]
-fn earlier_todo_leaves_earlier_lessons_work_to_do() {
+fn not_giving_the_previous_solution_leaves_earlier_lessons_work_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    reference_course(dir.path(), "earlier = \"todo\"\n");
+    reference_course(dir.path(), "gives_previous = false\n");
     let five = plan(dir.path(), Some("lesson5")).unwrap().remove(0);
     assert_eq!(
         text(&five.stub.expected, "src/lib.rs"),
-        "//! A heap.\n\nmod merge;\n\npub fn grow() -> u8 {\n    // TODO: map a run\n    todo!()\n}\n"
+        "//! A heap.\n\nmod merge;\n\npub fn grow() -> u8 {\n    // TODO: map a run (lesson 4)\n    \
+         todo!()\n}\n"
     );
 }
 
@@ -856,12 +862,12 @@ fn reference_errors_name_the_reference_file_and_line() {
 
     fs::write(
         root.join("reference/lessons.toml"),
-        "[[lesson]]\nid = \"lesson4\"\nearlier = \"some\"\n",
+        "[[lesson]]\nid = \"lesson4\"\nearlier = \"todo\"\n",
     )
     .unwrap();
     let e = plan(root, None).unwrap_err().to_string();
     assert!(
-        e.contains("reference/lessons.toml") && e.contains("some"),
+        e.contains("reference/lessons.toml") && e.contains("gives_previous = false"),
         "{e}"
     );
 }

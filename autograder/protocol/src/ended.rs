@@ -37,9 +37,9 @@ impl Stopped {
     /// The name hints know this by: `crash`, `hang` or `exit`.
     pub fn check(&self) -> &'static str {
         match self {
-            Stopped::Crashed { .. } => "crash",
-            Stopped::Hung { .. } => "hang",
-            Stopped::Exited { .. } => "exit",
+            Stopped::Crashed { .. } => crate::checks::CRASH,
+            Stopped::Hung { .. } => crate::checks::HANG,
+            Stopped::Exited { .. } => crate::checks::EXIT,
         }
     }
 

@@ -14,11 +14,13 @@
 //! - [`messages`]: what goes over it ([`Down`] to the subject, [`Up`] back);
 //! - [`window`]: where the grader's pages live in both processes;
 //! - [`outcome`]: a test's result as the checker reports it to the grader;
+//! - [`checks`]: the names of the rules a failure can break, which hints are keyed by;
 //! - [`ended`]: how a process ended, in words;
 //! - [`exit`]: the exit codes of `grade`, the checker and the subject;
 //! - `manifest` (feature `manifest`): the course manifest's schema.
 
 pub mod channel;
+pub mod checks;
 pub mod confinement;
 pub mod ended;
 pub mod exit;
@@ -36,6 +38,11 @@ pub use outcome::{Failure, Measured, Outcome};
 /// The seed of every random choice a suite makes when the grader is given
 /// none: the same seed, the same cases, the same counterexamples.
 pub const DEFAULT_SEED: u64 = 0x4EA9_1AB5;
+
+/// The environment variable that gives the checker the width of the
+/// reader's screen (columns), when the report is shown in a terminal: the
+/// checker draws its pictures of the heap to fit it.
+pub const COLUMNS_ENV: &str = "HEAPLAB_COLUMNS";
 
 /// File descriptors a subject process is started with, besides 0, 1 and 2.
 pub mod fds {

@@ -40,6 +40,11 @@ pub struct Manifest {
     /// its own takes the one under its name here.
     #[serde(default)]
     pub hints: std::collections::BTreeMap<String, String>,
+    /// Hints for the rule that broke, by check name ([`crate::checks`]):
+    /// a failure of a named check shows its hint here (or its lesson's,
+    /// [`Lesson::checks`]) rather than its test's.
+    #[serde(default)]
+    pub checks: std::collections::BTreeMap<String, String>,
     #[serde(default, rename = "lesson")]
     pub lessons: Vec<Lesson>,
 }
@@ -100,6 +105,9 @@ pub struct Lesson {
     /// solved code (true) or leaves it to the student as TODOs (false).
     #[serde(default = "yes")]
     pub gives_previous: bool,
+    /// This lesson's hints by check name, before the manifest's `[checks]`.
+    #[serde(default)]
+    pub checks: std::collections::BTreeMap<String, String>,
     #[serde(default, rename = "test")]
     pub tests: Vec<TestSpec>,
 }
@@ -244,7 +252,33 @@ impl Lesson {
     }
 }
 
+/// Where the hint a report shows came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HintFor {
+    /// The rule that broke, by its check name.
+    Check,
+    /// The test itself: no hint of the rule applies.
+    Test,
+}
+
 impl Manifest {
+    /// The hint for a failure of check `check` in `test` of `lesson`: the
+    /// lesson's hint for the check, else the course's, else the test's own.
+    pub fn hint<'m>(
+        &'m self,
+        lesson: &'m Lesson,
+        test: &'m TestSpec,
+        check: &str,
+    ) -> Option<(&'m str, HintFor)> {
+        let by_check = (!check.is_empty())
+            .then(|| lesson.checks.get(check).or_else(|| self.checks.get(check)))
+            .flatten()
+            .map(|h| (h.trim(), HintFor::Check));
+        by_check
+            .or_else(|| Some((test.hint.trim(), HintFor::Test)))
+            .filter(|(h, _)| !h.is_empty())
+    }
+
     /// Gives every test without a hint of its own the shared one of its name.
     fn share_hints(&mut self) {
         for test in self.lessons.iter_mut().flat_map(|l| l.tests.iter_mut()) {
@@ -272,7 +306,30 @@ pub fn parse(text: &str) -> Result<Manifest, String> {
         format!("not a valid course manifest{span}: {first}")
     })?;
     manifest.share_hints();
+    manifest.check_names()?;
     Ok(manifest)
+}
+
+impl Manifest {
+    /// Every key of a `[checks]` table names a rule of [`crate::checks`].
+    fn check_names(&self) -> Result<(), String> {
+        let tables = std::iter::once(("[checks]".to_string(), &self.checks)).chain(
+            self.lessons
+                .iter()
+                .map(|l| (format!("lesson {}'s [lesson.checks]", l.id), &l.checks)),
+        );
+        for (table, hints) in tables {
+            if let Some(bad) = hints.keys().find(|k| crate::checks::find(k).is_none()) {
+                let known: Vec<&str> = crate::checks::ALL.iter().map(|r| r.name).collect();
+                return Err(format!(
+                    "not a valid course manifest: {table} has a hint for `{bad}`, which is no \
+                     check's name; the checks are: {}",
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -325,6 +382,30 @@ mod tests {
         .unwrap();
         let measure = m.lessons[0].tests[0].measure.as_ref().unwrap();
         assert_eq!(measure.leaderboard.as_deref(), Some("speed"));
+    }
+
+    #[test]
+    fn a_check_hint_comes_before_the_tests_own() {
+        let m = parse(
+            "[checks]\naligned = \"round to 16\"\ncrash = \"course crash\"\n\
+             [[lesson]]\nid = \"l\"\ntitle = \"t\"\ndir = \"d\"\n\
+             [lesson.checks]\ncrash = \"lesson crash\"\n\
+             [[lesson.test]]\nname = \"a\"\ntitle = \"A\"\npoints = 1\nhint = \"own\"\n",
+        )
+        .unwrap();
+        let (l, t) = (&m.lessons[0], &m.lessons[0].tests[0]);
+        assert_eq!(
+            m.hint(l, t, "aligned"),
+            Some(("round to 16", HintFor::Check))
+        );
+        assert_eq!(
+            m.hint(l, t, "crash"),
+            Some(("lesson crash", HintFor::Check))
+        );
+        assert_eq!(m.hint(l, t, "no-overlap"), Some(("own", HintFor::Test)));
+        assert_eq!(m.hint(l, t, ""), Some(("own", HintFor::Test)));
+        let e = parse("[checks]\nalignd = \"x\"\n").unwrap_err();
+        assert!(e.contains("`alignd`") && e.contains("aligned"), "{e}");
     }
 
     #[test]

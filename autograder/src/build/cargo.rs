@@ -3,12 +3,13 @@
 //! it belongs to (by the package's folder, so an error in the student's
 //! crate is told apart from one in the kit).
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
+use super::progress::Counter;
 use super::BuildOptions;
 use crate::course::Course;
 use crate::Fatal;
@@ -91,15 +92,17 @@ fn package_dir(id: &str) -> PathBuf {
 }
 
 /// Runs `cargo build` with `args` (a manifest path among them) into
-/// `target`, from `cwd`, with the course's cargo settings (a bundle's
-/// vendored crates), which cargo would not find from `cwd` when the
-/// target folder is outside the course.
+/// `target`, from `cwd` (the generated project), with the course's cargo
+/// settings (a bundle's vendored crates, which cargo would not find from
+/// `cwd` when the target folder is outside the course), showing it as
+/// building `what` when `opts` asks for progress.
 pub fn build(
     args: &[&str],
     target: &Path,
     cwd: &Path,
     course: &Course,
     opts: &BuildOptions,
+    what: &str,
 ) -> Result<CargoRun, Fatal> {
     let mut cmd = Command::new(cargo());
     cmd.arg("build");
@@ -137,13 +140,27 @@ pub fn build(
         let _ = stderr.read_to_end(&mut s);
         String::from_utf8_lossy(&s).into_owned()
     });
+    let mut counter = opts
+        .progress
+        .then(|| Counter::on_terminal(cwd, what))
+        .flatten();
     let mut stdout = String::new();
-    if let Some(mut out) = child.stdout.take() {
-        let _ = out.read_to_string(&mut stdout);
+    if let Some(out) = child.stdout.take() {
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if let Some(counter) = &mut counter {
+                counter.line(&line);
+            }
+            stdout.push_str(&line);
+            stdout.push('\n');
+        }
     }
     let status = child
         .wait()
         .map_err(|e| Fatal::new(format!("cargo build did not finish: {e}")))?;
+    if let Some(counter) = counter {
+        counter.finish(status.success());
+    }
     let mut run = read_messages(&stdout);
     run.success = status.success();
     run.stderr = err_thread.join().unwrap_or_default();

@@ -29,7 +29,8 @@ pub fn build(course: &Course, heaplab: &Path, opts: &BuildOptions) -> Result<Pat
     let manifest_path = dir.join("Cargo.toml");
     let args = ["--manifest-path", &*manifest_path.to_string_lossy()].map(String::from);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = cargo::build(&args, &build_dir(heaplab), &dir, course, opts)?;
+    let what = "crates of the checker (the course's suites)";
+    let run = cargo::build(&args, &build_dir(heaplab), &dir, course, opts, what)?;
     if !run.success {
         let errors: Vec<String> = run.errors.iter().map(|(_, e)| e.clone()).collect();
         return Err(Fatal::new(format!(

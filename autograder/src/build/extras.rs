@@ -122,7 +122,8 @@ fn library(ctx: &Ctx, extra: &Build, subject: &Path) -> Result<Result<PathBuf, S
     if !features.is_empty() {
         args.extend(["--features", &features]);
     }
-    let run = cargo::build(&args, ctx.release, &cwd, ctx.course, ctx.opts)?;
+    let what = format!("crates of {package} as a C library");
+    let run = cargo::build(&args, ctx.release, &cwd, ctx.course, ctx.opts, &what)?;
     let target = package.replace('-', "_");
     let file = run.file(&target, |f| f.extension().is_some_and(|e| e == "so"));
     ctx.result(&run, subject, file, &format!("{package} as a C library"))
@@ -167,6 +168,7 @@ fn program(ctx: &Ctx, extra: &Build, heaplab: &Path) -> Result<Result<PathBuf, S
         &dir,
         ctx.course,
         ctx.opts,
+        &format!("crates of the program {source}"),
     )?;
     let file = run.file(&name, |f| f.file_name().is_some_and(|n| *n == *name));
     ctx.result(&run, &dir, file, &format!("the program {source}"))

@@ -26,6 +26,7 @@ mod checker;
 mod extras;
 pub mod local;
 mod paths;
+mod progress;
 mod project;
 mod stage;
 mod subject;
@@ -113,6 +114,8 @@ pub enum Build {
 pub struct BuildOptions {
     pub offline: bool,
     pub color: bool,
+    /// Show a progress bar on stderr while crates compile (on a terminal).
+    pub progress: bool,
 }
 
 /// The target folder: `$CARGO_TARGET_DIR`, else what `cargo metadata` says

@@ -105,6 +105,7 @@ pub fn build(
         &project,
         course,
         opts,
+        &format!("crates of {}'s student process", lesson.id),
     )?;
     if run.success {
         let exe = run

@@ -38,6 +38,8 @@ pub struct Job<'c> {
     pub seed: u64,
     /// Tests run at once.
     pub jobs: usize,
+    /// The reader's screen width, when the report goes to a terminal.
+    pub columns: Option<usize>,
     /// The crate under test as shown to the reader.
     pub crate_shown: String,
     /// The command that grades this crate again (without `--test`/`--seed`).
@@ -53,6 +55,7 @@ impl<'c> Job<'c> {
     /// The empty result of this job.
     fn graded(&self) -> Graded<'c> {
         Graded {
+            course: self.course,
             lesson: self.lesson,
             variant: self.variant.clone(),
             crate_shown: self.crate_shown.clone(),
@@ -125,8 +128,7 @@ impl<'c> Job<'c> {
             built,
             &self.lesson.id,
             gate,
-            self.seed,
-            self.jobs,
+            self.settings(self.jobs),
             |i, r| done(&mut results, i, r),
         );
         if measured.is_empty() {
@@ -151,8 +153,7 @@ impl<'c> Job<'c> {
             built,
             &self.lesson.id,
             measured,
-            self.seed,
-            1,
+            self.settings(1),
             |k, mut r| {
                 if let (Some(why), true) = (&partial, r.earned > 0) {
                     r.withheld = Some(why.clone());
@@ -162,6 +163,15 @@ impl<'c> Job<'c> {
             },
         );
         Ok(results)
+    }
+
+    /// How the tests run, `jobs` at a time.
+    fn settings(&self, jobs: usize) -> runner::Settings {
+        runner::Settings {
+            seed: self.seed,
+            jobs,
+            columns: self.columns,
+        }
     }
 
     /// Why the gate is not whole in this run (some of the lesson's other

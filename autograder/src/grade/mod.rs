@@ -2,6 +2,7 @@
 //! tests, report.
 
 mod job;
+mod observers;
 mod select;
 
 use std::io::Write;
@@ -11,18 +12,20 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 
 pub use job::{Job, Observer, Quiet};
-pub use select::replay_base;
+pub use observers::{HumanObserver, Progress};
+pub use select::{crate_to_build, replay_base};
 
 use crate::build::{self, BuildOptions, Variant};
 use crate::course::Course;
 use crate::report::{self, human::Human, Graded};
-use crate::runner::{self, TestResult};
+use crate::runner;
+use crate::status::record;
 use crate::{Fatal, EXIT_CANNOT_GRADE, EXIT_FULL_MARKS, EXIT_POINTS_LOST};
 
 /// The seed when `--seed` is not given.
 pub const DEFAULT_SEED: u64 = heaplab_protocol::DEFAULT_SEED;
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone, Default)]
 pub struct Args {
     /// The lesson to grade: its id (lesson4), folder (lesson4-free-list) or number (4).
     pub lesson: Option<String>,
@@ -72,11 +75,37 @@ pub struct Args {
     /// servers do; without it they are skipped (and counted).
     #[arg(long)]
     pub include_hidden: bool,
+
+    /// Show every failure in full (by default a cause shared by several
+    /// tests is shown once, and the others name it in one line).
+    #[arg(long, short)]
+    pub verbose: bool,
+
+    /// Grade again on every save of the crate's files (keys: h hint, l list,
+    /// r regrade, q quit).
+    #[arg(long)]
+    pub watch: bool,
+
+    /// Grade test TEST, then print the debugger command that stops just
+    /// before its failing step (the report's case and addresses).
+    #[arg(long, value_name = "TEST", conflicts_with_all = ["watch", "test"])]
+    pub debug: Option<String>,
+
+    /// Write the lesson's local harness project (suite and crate in one
+    /// program, for Miri and debuggers) and print its Cargo.toml's path.
+    #[arg(long, conflicts_with_all = ["watch", "debug"])]
+    pub local_project: bool,
+
+    /// With --watch: look for saves every half second instead of waiting for
+    /// file events (for folders whose events do not arrive, e.g. WSL's /mnt).
+    #[arg(long)]
+    pub poll: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// For people: each test, the reason for a failure, the hint, the replay command.
+    #[default]
     Human,
     /// TAP for Inkfish: one test point per point of the manifest.
     Tap,
@@ -107,6 +136,20 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
             "--output is for the machine formats (tap, gradescope, prairielearn, autolab, json); the human report goes to the terminal",
         ));
     }
+    if args.watch {
+        return crate::watch::run(&args, manifest);
+    }
+    if let Some(test) = &args.debug {
+        return crate::debug::run(&args, test, manifest);
+    }
+    if args.local_project {
+        return crate::debug::local_project(&args, manifest);
+    }
+    if args.poll {
+        return Err(Fatal::new(
+            "--poll goes with --watch: `cargo grade LESSON --watch --poll`",
+        ));
+    }
     let course = Course::locate(manifest)?;
     let job = job(&course, &args, manifest)?;
     progress(&format!(
@@ -116,23 +159,40 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
     let options = BuildOptions {
         offline: args.offline,
         color: args.format == Format::Human && colour(),
+        progress: args.format == Format::Human,
     };
-    let build = job.build(&build::target_dir(&course), &options)?;
     let graded = match args.format {
         Format::Human => {
             let mut human = HumanObserver(Human::new());
-            let graded = job.run(build, &mut human)?;
+            human.0.verbose = args.verbose;
+            let graded = grade(&job, &options, &mut human)?;
             human.0.footer(&graded);
             graded
         }
-        _ => job.run(build, &mut Progress)?,
+        _ => grade(&job, &options, &mut Progress)?,
     };
     write_report(&args, &graded)?;
     Ok(ExitCode::from(exit_code(&graded)))
 }
 
+/// Builds and runs `job`, telling `observer` as it goes; the grade of the
+/// student's own crate is kept for `grade status`.
+pub fn grade<'c>(
+    job: &Job<'c>,
+    options: &BuildOptions,
+    observer: &mut dyn Observer,
+) -> Result<Graded<'c>, Fatal> {
+    let target = build::target_dir(job.course);
+    let build = job.build(&target, options)?;
+    let graded = job.run(build, observer)?;
+    if job.variant == Variant::Student {
+        record::save(&record::folder(&target, job.course), &graded);
+    }
+    Ok(graded)
+}
+
 /// 0 for full marks, 1 for points lost, 2 when a test could not be run.
-fn exit_code(graded: &Graded) -> u8 {
+pub fn exit_code(graded: &Graded) -> u8 {
     if graded
         .results
         .iter()
@@ -147,7 +207,7 @@ fn exit_code(graded: &Graded) -> u8 {
 }
 
 /// What `args` ask to grade.
-fn job<'c>(course: &'c Course, args: &Args, manifest: Option<&Path>) -> Result<Job<'c>, Fatal> {
+pub fn job<'c>(course: &'c Course, args: &Args, manifest: Option<&Path>) -> Result<Job<'c>, Fatal> {
     let Some(name) = args.lesson.as_deref() else {
         return Err(Fatal::new(format!(
             "name a lesson to grade, e.g. `cargo grade lesson1`; known lessons: {} (see `cargo grade --list`)",
@@ -177,6 +237,9 @@ fn job<'c>(course: &'c Course, args: &Args, manifest: Option<&Path>) -> Result<J
         ""
     };
     Ok(Job {
+        columns: (args.format == Format::Human)
+            .then(screen_columns)
+            .flatten(),
         course,
         lesson,
         replay_base: replay_base(course, lesson, &variant, manifest) + hidden,
@@ -191,58 +254,22 @@ fn job<'c>(course: &'c Course, args: &Args, manifest: Option<&Path>) -> Result<J
     })
 }
 
+/// The width of the terminal the human report goes to, if it goes to one.
+pub fn screen_columns() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    crossterm::terminal::size()
+        .ok()
+        .map(|(columns, _)| usize::from(columns))
+}
+
 /// Colour in the build's messages: both stderr and stdout are terminals.
 fn colour() -> bool {
     let on = |choice| choice != anstream::ColorChoice::Never;
     on(anstream::AutoStream::choice(&std::io::stderr()))
         && on(anstream::AutoStream::choice(&std::io::stdout()))
-}
-
-/// The human report, streamed as the tests finish.
-struct HumanObserver(Human);
-
-impl Observer for HumanObserver {
-    fn did_not_compile(&mut self, graded: &Graded, errors: &str) {
-        self.0.header(graded, graded.lesson.tests.len());
-        self.0.compile_errors(&graded.lesson.id, errors);
-    }
-
-    fn started(&mut self, graded: &Graded, tests: usize) {
-        self.0.header(graded, tests);
-    }
-
-    fn test_done(&mut self, graded: &Graded, _index: usize, result: &TestResult) {
-        self.0.test(graded, result);
-    }
-}
-
-/// Progress lines on stderr for the machine-read formats.
-struct Progress;
-
-impl Observer for Progress {
-    fn did_not_compile(&mut self, graded: &Graded, _errors: &str) {
-        progress(&format!(
-            "{} did not compile; every test scores 0",
-            graded.lesson.id
-        ));
-    }
-
-    fn started(&mut self, _graded: &Graded, tests: usize) {
-        progress(&format!(
-            "running {tests} test{}",
-            if tests == 1 { "" } else { "s" }
-        ));
-    }
-
-    fn test_done(&mut self, graded: &Graded, index: usize, r: &TestResult) {
-        progress(&format!(
-            "[{:>2}/{}] {:<15} {}",
-            index + 1,
-            graded.all_names.len(),
-            r.outcome.label(),
-            r.spec.name
-        ));
-    }
 }
 
 /// The report in the asked format, to `--output` or stdout.

@@ -12,7 +12,19 @@ use crate::Fatal;
 
 /// Which crate to grade, checked before any build starts.
 pub fn variant(course: &Course, lesson: &Lesson, args: &Args) -> Result<Variant, Fatal> {
-    if let Some(dir) = &args.submission {
+    crate_to_build(course, lesson, args.submission.as_deref(), args.solution)
+}
+
+/// The crate `--submission DIR` or `--solution` name (the student's crate,
+/// `lessons/<dir>`, when neither does), checked before any build starts:
+/// `grade` and `grade bench` take the same options.
+pub fn crate_to_build(
+    course: &Course,
+    lesson: &Lesson,
+    submission: Option<&Path>,
+    solution: bool,
+) -> Result<Variant, Fatal> {
+    if let Some(dir) = submission {
         if !dir.is_dir() {
             return Err(Fatal::new(format!(
                 "--submission {}: no such folder (give the folder that holds the lesson's Cargo.toml and src/)",
@@ -31,10 +43,10 @@ pub fn variant(course: &Course, lesson: &Lesson, args: &Args) -> Result<Variant,
                 dir.display()
             )));
         }
-        let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+        let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         return Ok(Variant::Submission(abs));
     }
-    let (variant, dir) = if args.solution {
+    let (variant, dir) = if solution {
         (Variant::Solution, course.solution_dir(lesson))
     } else {
         (Variant::Student, course.student_dir(lesson))

@@ -3,6 +3,7 @@
 //! line, and heaplab's own JSON.
 
 pub mod autolab;
+pub mod causes;
 pub mod gradescope;
 pub mod human;
 pub mod json;
@@ -13,13 +14,15 @@ pub mod tap;
 use std::time::Duration;
 
 use crate::build::Variant;
-use crate::course::Lesson;
+use crate::course::{Course, Lesson};
 use crate::runner::TestResult;
 use heaplab_protocol::confinement::Confinement;
 use heaplab_protocol::Outcome;
 
 /// Everything known about one graded run.
 pub struct Graded<'a> {
+    /// The course (hints by check, the root the report's paths start from).
+    pub course: &'a Course,
     pub lesson: &'a Lesson,
     pub variant: Variant,
     /// The crate under test as shown to the reader.
@@ -37,13 +40,30 @@ pub struct Graded<'a> {
     pub confinement: Option<Result<Confinement, String>>,
 }
 
-impl Graded<'_> {
+impl<'a> Graded<'a> {
     pub fn score(&self) -> u32 {
         self.results.iter().map(|r| r.earned).sum()
     }
 
     pub fn max_score(&self) -> u32 {
         self.results.iter().map(|r| r.spec.points).sum()
+    }
+
+    /// The earlier test whose failure has the same cause as result
+    /// `index` (`report::causes`), which shows it in full.
+    pub fn same_as(&self, index: usize) -> Option<&TestResult<'a>> {
+        let key = causes::key(&self.results.get(index)?.outcome)?;
+        self.results[..index]
+            .iter()
+            .find(|r| causes::key(&r.outcome).as_ref() == Some(&key))
+    }
+
+    /// The hint for a result: the one for the rule that broke, else the
+    /// test's own (`course.toml`'s `[checks]`, `[lesson.checks]`, `hint`).
+    pub fn hint<'s>(&'s self, r: &'s TestResult) -> Option<&'s str> {
+        let check = check_of(&r.outcome);
+        let found = self.course.manifest.hint(self.lesson, r.spec, check);
+        found.map(|(hint, _)| hint)
     }
 
     /// The exact command that runs one test again with this run's seed.
@@ -75,35 +95,66 @@ pub fn shell_quote(s: &str) -> String {
 /// kept it from running.
 pub const GATE_CHECK: &str = "correctness gate";
 
+/// What [`details`] includes besides the failure itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Shown {
+    /// The hint (`hint: ...`).
+    pub hint: bool,
+    /// The seed and the command that replays the test.
+    pub replay: bool,
+}
+
 /// The text a reader needs to understand a failed test: the reason, the
 /// suite's message, the stderr of a crash, the hint and the replay command.
 /// Plain text, no colour.
 pub fn failure_details(graded: &Graded, r: &TestResult, with_replay: bool) -> String {
+    let shown = Shown {
+        hint: true,
+        replay: with_replay,
+    };
+    details(graded, r, shown)
+}
+
+/// A failed test's text, with the parts `shown` asks for.
+pub fn details(graded: &Graded, r: &TestResult, shown: Shown) -> String {
     let mut out = Vec::new();
     if let Some(measured) = r.outcome.measured() {
         out.push(measured_details(r, measured));
-        if !r.full() && !r.spec.hint.trim().is_empty() {
-            out.push(format!("hint: {}", r.spec.hint.trim()));
+        if let Some(hint) = graded.hint(r).filter(|_| shown.hint && !r.full()) {
+            out.push(format!("hint: {hint}"));
         }
         return anstream::adapter::strip_str(&out.join("\n")).to_string();
     }
-    match r.outcome.failure() {
+    match (&r.outcome, r.outcome.failure()) {
         // The failure says it all: what, expected, found, where, the
         // sequence, the pictures, the stderr of a crash.
-        Some(failure) => out.push(without_thread_ids(failure.to_string().trim_end())),
-        None => out.push(reason(&r.outcome)),
+        (_, Some(failure)) => out.push(without_thread_ids(failure.to_string().trim_end())),
+        (Outcome::NotImplemented { location }, None) => {
+            out.push(human::todo_line(graded, location));
+        }
+        (other, None) => out.push(reason(other)),
     }
     // A measured test that did not run because of the gate has nothing of
     // its own to hint at or replay.
     let gated = r.outcome.failure().is_some_and(|f| f.check == GATE_CHECK);
-    if !r.spec.hint.trim().is_empty() && !gated {
-        out.push(format!("hint: {}", r.spec.hint.trim()));
+    if let Some(hint) = graded.hint(r).filter(|_| shown.hint && !gated) {
+        out.push(format!("hint: {hint}"));
     }
-    if with_replay && !gated && !matches!(r.outcome, Outcome::DidNotCompile { .. }) {
+    if shown.replay && !gated && !matches!(r.outcome, Outcome::DidNotCompile { .. }) {
         out.push(format!(
             "seed {}; replay: {}",
             graded.seed,
             graded.replay(&r.spec.name)
+        ));
+    }
+    let stopped = r.outcome.failure().is_some_and(|f| f.stopped.is_some());
+    if shown.replay && stopped {
+        out.push(format!(
+            "in a debugger: {} --debug {} --seed {} (prints the command that stops just before \
+             that step)",
+            graded.replay_base,
+            shell_quote(&r.spec.name),
+            graded.seed
         ));
     }
     anstream::adapter::strip_str(&out.join("\n")).to_string()
@@ -135,6 +186,14 @@ pub fn measured_details(r: &TestResult, measured: &heaplab_protocol::Measured) -
 fn number(x: f64) -> String {
     let text = format!("{x:.4}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The rule an outcome broke, as hints know it (`""`: none named).
+pub fn check_of(outcome: &Outcome) -> &str {
+    match outcome {
+        Outcome::TimedOut { .. } => heaplab_protocol::checks::TIMEOUT,
+        other => other.failure().map_or("", |f| f.check.as_str()),
+    }
 }
 
 /// One line saying why a test that has no failure to show earned nothing.

@@ -99,13 +99,15 @@ pub struct Run {
 
 /// How a run may go: its time, the bytes of output kept, and the CPU it
 /// runs on.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct RunLimits {
     pub timeout: Duration,
     pub output_bytes: usize,
     /// Keep the process, and what it starts, on this CPU (an index into the
     /// CPUs this process may use), or let the kernel place them.
     pub cpu: Option<usize>,
+    /// Variables added to the process's environment.
+    pub env: Vec<(String, String)>,
 }
 
 /// The set of one CPU: the `index`-th of those this process may use.
@@ -140,6 +142,7 @@ pub fn run(exe: &Path, args: &[String], limits: &RunLimits, cwd: &Path) -> std::
         .stderr(Stdio::piped())
         .env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LIB_BACKTRACE")
+        .envs(limits.env.iter().map(|(k, v)| (k, v)))
         .process_group(0);
     let cpu = limits.cpu.and_then(cpu_set);
     let pre_exec = move || -> std::io::Result<()> {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use child::{Exit, RunLimits};
 use heaplab_protocol::ended::signal_name;
 use heaplab_protocol::outcome::CheckerReport;
-use heaplab_protocol::Outcome;
+use heaplab_protocol::{Outcome, COLUMNS_ENV};
 
 use crate::build::Built;
 use crate::course::{Course, Limits, TestSpec};
@@ -70,6 +70,7 @@ pub fn list(built: &Built, lesson: &str) -> Result<Vec<String>, Fatal> {
         timeout: Duration::from_secs(30),
         output_bytes: 1 << 20,
         cpu: None,
+        env: Vec::new(),
     };
     let args = ["--list".to_string(), lesson.to_string()];
     let run = child::run(&built.checker, &args, &limits, scratch.path())
@@ -89,17 +90,30 @@ pub fn list(built: &Built, lesson: &str) -> Result<Vec<String>, Fatal> {
         .collect())
 }
 
-/// Runs `tests` with up to `jobs` at a time; `done` gets each result in
-/// the order of `tests`, as soon as it and all before it have finished.
+/// How a lesson's tests run.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// The seed of every random choice.
+    pub seed: u64,
+    /// Tests run at once.
+    pub jobs: usize,
+    /// The width of the reader's screen, when the report is shown in a
+    /// terminal: the checker draws pictures to fit it.
+    pub columns: Option<usize>,
+}
+
+/// Runs `tests` with up to `settings.jobs` at a time; `done` gets each
+/// result in the order of `tests`, as soon as it and all before it have
+/// finished.
 pub fn run_all<'a>(
     course: &Course,
     built: &Built,
     lesson: &str,
     tests: &[&'a TestSpec],
-    seed: u64,
-    jobs: usize,
+    settings: Settings,
     mut done: impl FnMut(usize, TestResult<'a>),
 ) {
+    let jobs = settings.jobs;
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, TestResult<'a>)>();
     let workers = jobs.clamp(1, tests.len().max(1));
@@ -113,7 +127,7 @@ pub fn run_all<'a>(
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(spec) = tests.get(i) else { break };
-                let result = run_one(course, built, lesson, spec, seed, cpu);
+                let result = run_one(course, built, lesson, spec, settings, cpu);
                 if tx.send((i, result)).is_err() {
                     break;
                 }
@@ -139,11 +153,11 @@ fn run_one<'a>(
     built: &Built,
     lesson: &str,
     spec: &'a TestSpec,
-    seed: u64,
+    settings: Settings,
     cpu: Option<usize>,
 ) -> TestResult<'a> {
     let limits = course.limits(spec);
-    let run = checker(built, lesson, spec, seed, &limits, cpu);
+    let run = checker(built, lesson, spec, settings, &limits, cpu);
     let (outcome, stdout, stderr, elapsed) = match run {
         Ok((report, elapsed)) => (report.outcome, report.stdout, report.stderr, elapsed),
         Err(message) => (
@@ -181,11 +195,12 @@ fn checker(
     built: &Built,
     lesson: &str,
     spec: &TestSpec,
-    seed: u64,
+    settings: Settings,
     limits: &Limits,
     cpu: Option<usize>,
 ) -> Result<(CheckerReport, Duration), String> {
     let slot = (SLOTS.fetch_add(1, Ordering::Relaxed) % SLOT_COUNT) as u32;
+    let seed = settings.seed;
     // Each test starts in an empty folder of its own, so files one test (or
     // a student's program) leaves behind cannot change another's result.
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
@@ -219,6 +234,11 @@ fn checker(
         timeout: limits.timeout + GRACE,
         output_bytes: limits.output_bytes * 4 + (1 << 20),
         cpu,
+        env: settings
+            .columns
+            .map(|c| (COLUMNS_ENV.to_string(), c.to_string()))
+            .into_iter()
+            .collect(),
     };
     let run = child::run(&built.checker, &args, &run_limits, scratch.path());
     // A checker killed on time leaves its student processes to the grader:

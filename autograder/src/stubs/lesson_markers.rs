@@ -73,7 +73,7 @@ impl fmt::Display for LessonRange {
 }
 
 /// What a lesson's crate makes of the solutions of earlier lessons that it
-/// keeps (`earlier` in `reference/lessons.toml`).
+/// keeps (`gives_previous` in `course.toml`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Earlier {
@@ -248,6 +248,12 @@ impl<'a> Marker<'a> {
     }
 }
 
+/// What ends the TODO of lesson `n`'s exercise in a later lesson's starter
+/// that leaves it to do: `(lesson 4)`.
+pub fn earlier_task(n: u32) -> String {
+    format!("(lesson {n})")
+}
+
 /// The lesson number and the text after the colon of a solution marker's
 /// rest: ` 4: text`, ` 4`, `: text` or nothing. `None` when `rest` is
 /// anything else (`SOLUTIONS`, ` 4 text`): not a marker, so a malformed one.
@@ -319,7 +325,13 @@ impl Pass {
             },
             Marker::Begin { tag, todo } => {
                 let written = self.begin_solution(number, tag, todo)?;
-                let todo = todo.map(|t| format!(": {t}")).unwrap_or_default();
+                // An earlier lesson's exercise left to do says whose it is:
+                // `grade carry` brings the student's own code for it.
+                let origin = match tag {
+                    Some(t) if t < self.lesson => format!(" {}", earlier_task(t)),
+                    _ => String::new(),
+                };
+                let todo = todo.map(|t| format!(": {t}{origin}")).unwrap_or_default();
                 let text = format!("{indent}{comment} BEGIN SOLUTION{todo}{ending}");
                 self.keep_if(self.kept() && written, number, text);
             }

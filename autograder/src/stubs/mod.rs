@@ -38,9 +38,10 @@
 //!
 //! "Given" is the default: a later lesson's crate drops the markers of an
 //! earlier lesson's solution and keeps its code, so its starter builds on
-//! that lesson solved. A lesson with `earlier = "todo"` in
-//! `reference/lessons.toml` keeps those markers instead, so its stub leaves
-//! every earlier lesson's exercises as TODOs too.
+//! that lesson solved. A lesson with `gives_previous = false` in
+//! `course.toml` keeps those markers instead, so its stub leaves every
+//! earlier lesson's exercises as TODOs too, each ending `(lesson N)`: the
+//! mark `grade carry` finds them by.
 //!
 //! Where a region or a marker line is removed, the blank lines on both sides
 //! become at most one, and none is kept at the start or end of a file, after

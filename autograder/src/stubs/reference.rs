@@ -30,8 +30,9 @@ pub struct ReferenceLesson {
     /// The lesson's id in `course.toml` (`lesson4`); its solution crate is
     /// `solutions/<dir>/`.
     pub id: String,
-    /// What the lesson's crate makes of earlier lessons' solutions.
-    #[serde(default)]
+    /// What the lesson's crate makes of earlier lessons' solutions: from
+    /// `course.toml`'s `gives_previous` for the lesson.
+    #[serde(skip)]
     pub earlier: Earlier,
     /// The number its markers use: the digits that end `id`.
     #[serde(skip)]
@@ -60,6 +61,13 @@ impl Reference {
             error,
         };
         let text = fs::read_to_string(&path).map_err(io_error(&path))?;
+        if text.lines().any(|l| l.trim_start().starts_with("earlier")) {
+            return Err(bad(
+                "`earlier` is course.toml's choice now: write `gives_previous = false` in the \
+                 lesson's table there instead"
+                    .into(),
+            ));
+        }
         let manifest: Manifest = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
         let mut lessons = manifest.lesson;
         let mut last = None;
@@ -79,6 +87,7 @@ impl Reference {
             }
             last = Some(lesson.number);
         }
+        given_or_todo(root, &mut lessons)?;
         Ok(Some(Reference {
             crate_dir: root.join(CRATE_DIR),
             lessons,
@@ -140,6 +149,33 @@ impl Reference {
                 error,
             })
     }
+}
+
+/// Sets each lesson's `earlier` from `course.toml`: a lesson with
+/// `gives_previous = false` leaves earlier lessons' exercises to do.
+fn given_or_todo(root: &Path, lessons: &mut [ReferenceLesson]) -> Result<(), StubError> {
+    let path = root.join("course.toml");
+    let text = fs::read_to_string(&path).map_err(io_error(&path))?;
+    let course: toml::Table = toml::from_str(&text).map_err(|e| StubError::Manifest {
+        path: path.clone(),
+        error: e.to_string(),
+    })?;
+    let tables = course.get("lesson").and_then(toml::Value::as_array);
+    for lesson in lessons {
+        let gives = tables
+            .into_iter()
+            .flatten()
+            .find(|t| t.get("id").and_then(toml::Value::as_str) == Some(&lesson.id))
+            .and_then(|t| t.get("gives_previous"))
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(true);
+        lesson.earlier = if gives {
+            Earlier::Solved
+        } else {
+            Earlier::Todo
+        };
+    }
+    Ok(())
 }
 
 /// The number that ends a lesson id: `lesson12` → 12.

@@ -106,6 +106,15 @@ fn build_library() -> Result<PathBuf, String> {
     Ok(target.join("release/liblesson7_solution.so"))
 }
 
+/// The Python programs, in files of their own: a big dict, and four
+/// threads sorting strings.
+const PYTHON_DICT: &str = include_str!("lesson7/dict.py");
+const PYTHON_THREADS: &str = include_str!("lesson7/threads.py");
+
+/// A row of the bench: its title, the program (empty: this bench's own
+/// `--workload`) and its arguments.
+type Case = (&'static str, &'static str, Vec<String>);
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--workload") {
@@ -120,7 +129,20 @@ fn main() -> ExitCode {
         }
     };
     let work = tempfile::tempdir().expect("a temporary folder");
-    let words = work.path().join("words.txt");
+    let words = words_file(work.path());
+    let exe = std::env::current_exe().expect("own path");
+    println!("| workload | system | lesson 7 library | ratio |");
+    println!("| --- | ---: | ---: | ---: |");
+    for case in cases(&words) {
+        row(&case, &exe, &lib);
+    }
+    ExitCode::SUCCESS
+}
+
+/// 200,000 lines of pseudo-random words and numbers, for sort and awk: the
+/// file's path.
+fn words_file(dir: &Path) -> String {
+    let words = dir.join("words.txt");
     let mut text = String::new();
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
     for _ in 0..200_000 {
@@ -130,92 +152,86 @@ fn main() -> ExitCode {
         text.push_str(&format!("w{} {}\n", x % 100_003, x % 977));
     }
     std::fs::write(&words, text).expect("write words");
-    let w = words.to_string_lossy().to_string();
-    let exe = std::env::current_exe().expect("own path");
-    let python_dict = "d = {}\nfor i in range(300000):\n    d['k%d' % ((i * 7919) % 1000003)] = [i, str(i) * 3]\nprint(len(sorted(d)))\n";
-    let python_threads = "import threading\ndef work(t):\n    xs = sorted(str(i * t) for i in range(200000))\nts = [threading.Thread(target=work, args=(t,)) for t in range(4)]\n[t.start() for t in ts]\n[t.join() for t in ts]\n";
-    type Case = (&'static str, &'static str, Vec<String>);
-    let cases: Vec<Case> = vec![
+    words.to_string_lossy().to_string()
+}
+
+/// The bench's rows; `w` is the words file.
+fn cases(w: &str) -> Vec<Case> {
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
         (
             "list + vector, 1 thread",
             "",
-            vec!["--workload".into(), "list".into(), "1".into()],
+            args(&["--workload", "list", "1"]),
         ),
         (
             "list + vector, 4 threads",
             "",
-            vec!["--workload".into(), "list".into(), "4".into()],
+            args(&["--workload", "list", "4"]),
         ),
         (
             "ls -lR /usr/share/doc",
             "ls",
-            vec!["-lR".into(), "/usr/share/doc".into()],
+            args(&["-lR", "/usr/share/doc"]),
         ),
-        ("sort 200k lines", "sort", vec![w.clone()]),
+        ("sort 200k lines", "sort", args(&[w])),
         (
             "sort --parallel=4 -S 2M",
             "sort",
-            vec!["--parallel=4".into(), "-S".into(), "2M".into(), w.clone()],
+            args(&["--parallel=4", "-S", "2M", w]),
         ),
         (
             "awk word counts",
             "awk",
-            vec![
-                "{ n[$1]++ } END { for (k in n) c++; print c }".into(),
-                w.clone(),
-            ],
+            args(&["{ n[$1]++ } END { for (k in n) c++; print c }", w]),
         ),
         (
             "python3 dict of 300k",
             "python3",
-            vec!["-c".into(), python_dict.into()],
+            args(&["-c", PYTHON_DICT]),
         ),
         (
             "python3 4 threads",
             "python3",
-            vec!["-c".into(), python_threads.into()],
+            args(&["-c", PYTHON_THREADS]),
         ),
-        (
-            "xz -T2",
-            "xz",
-            vec!["-T2".into(), "-3".into(), "-c".into(), w.clone()],
-        ),
-    ];
-    println!("| workload | system | lesson 7 library | ratio |");
-    println!("| --- | ---: | ---: | ---: |");
-    for (title, program, args) in &cases {
-        let program = if program.is_empty() {
-            Some(exe.clone())
-        } else {
-            find_program(program)
-        };
-        let Some(program) = program else {
-            println!("| {title} | (not installed) | | |");
-            continue;
-        };
-        let make = || {
-            let mut c = Command::new(&program);
-            c.args(args);
-            c
-        };
-        let system = time(&make, None);
-        let library = time(&make, Some(&lib));
-        match (system, library) {
-            (Ok((s, out_s)), Ok((l, out_l))) => {
-                let same = if out_s == out_l {
-                    ""
-                } else {
-                    " (outputs differ!)"
-                };
-                println!(
-                    "| {title} | {:.3} s | {:.3} s | {:.2}×{same} |",
-                    s.as_secs_f64(),
-                    l.as_secs_f64(),
-                    l.as_secs_f64() / s.as_secs_f64()
-                );
-            }
-            (s, l) => println!("| {title} | {:?} | {:?} | failed |", s.err(), l.err()),
+        ("xz -T2", "xz", args(&["-T2", "-3", "-c", w])),
+    ]
+}
+
+/// One row of the table: the case timed with the system allocator and with
+/// the library `lib`; `exe` runs this bench's own workload.
+fn row((title, program, args): &Case, exe: &Path, lib: &Path) {
+    let program = if program.is_empty() {
+        Some(exe.to_path_buf())
+    } else {
+        find_program(program)
+    };
+    let Some(program) = program else {
+        println!("| {title} | (not installed) | | |");
+        return;
+    };
+    let make = || {
+        let mut c = Command::new(&program);
+        c.args(args);
+        c
+    };
+    let system = time(&make, None);
+    let library = time(&make, Some(lib));
+    match (system, library) {
+        (Ok((s, out_s)), Ok((l, out_l))) => {
+            let same = if out_s == out_l {
+                ""
+            } else {
+                " (outputs differ!)"
+            };
+            println!(
+                "| {title} | {:.3} s | {:.3} s | {:.2}×{same} |",
+                s.as_secs_f64(),
+                l.as_secs_f64(),
+                l.as_secs_f64() / s.as_secs_f64()
+            );
         }
+        (s, l) => println!("| {title} | {:?} | {:?} | failed |", s.err(), l.err()),
     }
-    ExitCode::SUCCESS
 }

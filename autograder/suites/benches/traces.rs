@@ -9,8 +9,15 @@
 use std::time::Duration;
 
 use heaplab_suites::trace::generate::{self, DEFAULT_SEED};
-use heaplab_suites::trace::{metered, HeapAllocator, TraceResult};
+use heaplab_suites::trace::{metered, HeapAllocator, Trace, TraceResult};
 use heaplab_traces::program::replay_trace;
+
+/// The heaps, in the order of each row.
+const HEAPS: [&str; 3] = [
+    "lesson 4 FreeListHeap",
+    "lesson 5 CoalescingHeap",
+    "lesson 6 BigHeap",
+];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -21,56 +28,61 @@ fn main() {
         .and_then(|n| n.parse().ok())
         .map(Duration::from_millis)
         .unwrap_or(Duration::from_millis(500));
+    let rows: Vec<[TraceResult; 3]> = generate::generate(DEFAULT_SEED)
+        .iter()
+        .map(|trace| replay_all(trace, min_time))
+        .collect();
+    print_traces(&rows);
+    println!();
+    print_means(&rows);
+}
 
-    let heaps = [
-        "lesson 4 FreeListHeap",
-        "lesson 5 CoalescingHeap",
-        "lesson 6 BigHeap",
-    ];
-    let mut rows: Vec<[TraceResult; 3]> = Vec::new();
-    for trace in generate::generate(DEFAULT_SEED) {
-        eprintln!("{} ({} operations) …", trace.name, trace.ops.len());
-        let file = format!("traces/{}.rep", trace.name);
-        let l4 = replay_trace(
-            &file,
-            &trace,
-            &|| {
-                let (pages, log) = metered();
-                (
-                    HeapAllocator(lesson4_solution::FreeListHeap::new(pages)),
-                    log,
-                )
-            },
-            min_time,
-        );
-        let l5 = replay_trace(
-            &file,
-            &trace,
-            &|| {
-                let (pages, log) = metered();
-                (
-                    HeapAllocator(lesson5_solution::CoalescingHeap::new(pages)),
-                    log,
-                )
-            },
-            min_time,
-        );
-        let l6 = replay_trace(
-            &file,
-            &trace,
-            &|| {
-                let (pages, log) = metered();
-                (HeapAllocator(lesson6_solution::BigHeap::new(pages)), log)
-            },
-            min_time,
-        );
-        rows.push([l4, l5, l6]);
-    }
+/// `trace` replayed by each of the three heaps.
+fn replay_all(trace: &Trace, min_time: Duration) -> [TraceResult; 3] {
+    eprintln!("{} ({} operations) …", trace.name, trace.ops.len());
+    let file = format!("traces/{}.rep", trace.name);
+    let l4 = replay_trace(
+        &file,
+        trace,
+        &|| {
+            let (pages, log) = metered();
+            (
+                HeapAllocator(lesson4_solution::FreeListHeap::new(pages)),
+                log,
+            )
+        },
+        min_time,
+    );
+    let l5 = replay_trace(
+        &file,
+        trace,
+        &|| {
+            let (pages, log) = metered();
+            (
+                HeapAllocator(lesson5_solution::CoalescingHeap::new(pages)),
+                log,
+            )
+        },
+        min_time,
+    );
+    let l6 = replay_trace(
+        &file,
+        trace,
+        &|| {
+            let (pages, log) = metered();
+            (HeapAllocator(lesson6_solution::BigHeap::new(pages)), log)
+        },
+        min_time,
+    );
+    [l4, l5, l6]
+}
 
+/// A row per trace and heap.
+fn print_traces(rows: &[[TraceResult; 3]]) {
     println!("| trace | ops | heap | peak live | peak mapped | utilization | heap ops/s | system ops/s | ratio | P |");
     println!("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for row in &rows {
-        for (heap, t) in heaps.iter().zip(row) {
+    for row in rows {
+        for (heap, t) in HEAPS.iter().zip(row) {
             let ratio = t.ops_per_sec / t.system_ops_per_sec;
             let util = match &t.error {
                 Some(e) => format!("FAILED: {e}"),
@@ -88,10 +100,13 @@ fn main() {
             );
         }
     }
-    println!();
+}
+
+/// A row per heap: the means over the traces.
+fn print_means(rows: &[[TraceResult; 3]]) {
     println!("| heap | mean utilization | mean ratio to system | mean P | traces failed |");
     println!("| --- | ---: | ---: | ---: | ---: |");
-    for (i, heap) in heaps.iter().enumerate() {
+    for (i, heap) in HEAPS.iter().enumerate() {
         let n = rows.len() as f64;
         let util = rows.iter().map(|r| r[i].utilization).sum::<f64>() / n;
         let ratio = rows

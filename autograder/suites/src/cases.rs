@@ -12,6 +12,7 @@ use proptest::test_runner::{
     Config as RunnerConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
 };
 
+use crate::debug;
 use crate::harness::reached_todo;
 
 thread_local! {
@@ -77,7 +78,13 @@ pub fn run<T: Debug>(
             let failure = last
                 .take()
                 .unwrap_or_else(|| Failure::text(reason.message()));
-            Err(failure.note(found(&value)))
+            let failure = failure.note(found(&value));
+            if let Some((step, _)) = failure.step.as_ref().filter(|_| debug::debugging()) {
+                // Under --debug: the failing case once more, stopping in
+                // the debugger before the step that fails.
+                let _ = debug::replay_with_trap(*step, || case(value));
+            }
+            Err(failure)
         }
         Err(TestError::Abort(reason)) => Err(Failure::text(format!(
             "the property run was aborted: {}",

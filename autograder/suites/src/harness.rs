@@ -10,8 +10,13 @@
 //! harness --all [--seed N] [--test NAME] [--skip NAME]
 //!                                                    every test (or those whose name
 //!                                                    contains NAME), in this process
+//! harness --debug NAME [--seed N]                    one test, stopping (SIGTRAP) just
+//!                                                    before the step that fails
 //! harness --as PROGRAM [ARGS...]                     one of the lesson's programs
 //! ```
+//!
+//! A local harness maps the heap's pages from the same window as the
+//! checker (except under Miri), so its addresses are the report's.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
@@ -260,10 +265,21 @@ fn install_panic_hook() {
     }));
 }
 
+/// Bytes of pages a local harness's heaps may hold at once.
+const LOCAL_WINDOW_BYTES: usize = 1 << 30;
+
 /// The `main` of a local harness (the suite and the student's crate in one
 /// process, for Miri and debuggers).
 pub fn main(suite: Suite) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // The checker's window, at the same addresses: the pictures and
+    // pointers a debugger shows are those of the report. (Miri has no
+    // memory files: there, plain anonymous pages.)
+    if !cfg!(miri) {
+        if let Err(e) = crate::alloc::window::install(LOCAL_WINDOW_BYTES) {
+            eprintln!("harness: {e}; pages come from anonymous mmap, at other addresses than the report's");
+        }
+    }
     match args.first().map(String::as_str) {
         Some("--list") => {
             for test in &suite.tests {
@@ -282,13 +298,44 @@ pub fn main(suite: Suite) -> ExitCode {
             }
         }
         Some("--all") => run_all(&suite, &args),
+        Some("--debug") => debug_one(&suite, &args),
         _ => {
             eprintln!(
-                "usage: harness --list | --all [--seed N] [--test NAME] [--skip NAME] | --as PROGRAM [ARGS...]"
+                "usage: harness --list | --all [--seed N] [--test NAME] [--skip NAME] | \
+                 --debug NAME [--seed N] | --as PROGRAM [ARGS...]"
             );
             ExitCode::from(2)
         }
     }
+}
+
+/// `--debug NAME`: one test, stopping in a debugger before the step that
+/// fails ([`crate::debug`]). A property stops in its run of the shortest
+/// failing case; any other test runs a second time to stop there.
+fn debug_one(suite: &Suite, args: &[String]) -> ExitCode {
+    let (Some(name), Some(seed)) = (args.get(1), seed_arg(args)) else {
+        eprintln!("usage: harness --debug NAME [--seed N]");
+        return ExitCode::from(2);
+    };
+    let Some(test) = suite.test(name) else {
+        eprintln!("harness: no test named {name:?}");
+        return ExitCode::from(2);
+    };
+    crate::debug::start();
+    let mut outcome = run_one(test, seed);
+    let step = outcome.failure().and_then(|f| f.step.as_ref()).map(|s| s.0);
+    if let (Some(step), false) = (step, crate::debug::trapped()) {
+        outcome = crate::debug::replay_with_trap(step, || run_one(test, seed));
+    }
+    match &outcome {
+        Outcome::Passed => println!("PASS {name}: nothing to debug with this seed"),
+        other => println!(
+            "{} {name}\n{}",
+            other.label(),
+            other.failure().map(|f| f.to_string()).unwrap_or_default()
+        ),
+    }
+    ExitCode::SUCCESS
 }
 
 /// `--all`: every selected test in this process, one line each.

@@ -8,6 +8,7 @@
 pub mod alloc;
 pub mod cases;
 pub mod checker;
+pub mod debug;
 pub mod fixtures;
 pub mod free_list;
 pub mod harness;

@@ -7,7 +7,7 @@
 //! report "not implemented" everywhere. The last test checks that every
 //! suite test is caught by at least one broken heap.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ptr::NonNull;
 use std::sync::Mutex;
 
@@ -122,6 +122,10 @@ enum Flaw {
     ZeroChunkHeaderOnly,
     /// Counts pages for the payload only, forgetting the header.
     HeaderNotCountedInPages,
+    /// `free` of a pointer that is not a live block returns quietly (no
+    /// check of the header's flags): a double free or a foreign pointer
+    /// goes unnoticed.
+    FreeTrusts,
 }
 
 /// A bump heap (with an optional 16-byte size header) with one planted bug.
@@ -135,6 +139,8 @@ struct Broken<S: PageSource> {
     last: Option<NonNull<u8>>,
     calls: usize,
     live: usize,
+    /// How many live blocks each pointer is (more than one only for a flaw).
+    handed: BTreeMap<usize, usize>,
     stats: Stats,
     /// Memory that did not come from the page source (for `OwnBuffer`).
     own: Vec<u128>,
@@ -152,6 +158,7 @@ impl<S: PageSource> Broken<S> {
             last: None,
             calls: 0,
             live: 0,
+            handed: BTreeMap::new(),
             stats: Stats::default(),
             own: vec![0; 4096],
         }
@@ -257,6 +264,7 @@ impl<S: PageSource> Broken<S> {
         }
         self.stats.chunks_allocated += 1;
         self.live += 1;
+        *self.handed.entry(payload_at).or_default() += 1;
         let p = NonNull::new(payload_at as *mut u8);
         self.last = p;
         p
@@ -269,6 +277,16 @@ impl<S: PageSource> Heap for Broken<S> {
     }
 
     unsafe fn free(&mut self, ptr: NonNull<u8>) {
+        let addr = ptr.as_ptr() as usize;
+        let trusts = self.has(Flaw::FreeTrusts);
+        match self.handed.get_mut(&addr) {
+            Some(n) if *n > 1 => *n -= 1,
+            Some(_) => {
+                self.handed.remove(&addr);
+            }
+            None if trusts => return,
+            None => panic!("free({ptr:p}): not a live block (double free?)"),
+        }
         if !self.has(Flaw::UncountedFrees) {
             self.stats.chunks_freed += 1;
         }
@@ -500,6 +518,10 @@ fn lesson3_cases() -> Vec<(Flaw, Vec<&'static str>)> {
             vec!["stats_count_chunks", "free_is_counted"],
         ),
         (Flaw::PhantomFreeList, vec!["stats_count_chunks"]),
+        (
+            Flaw::FreeTrusts,
+            vec!["double_free_is_stopped", "foreign_pointer_is_stopped"],
+        ),
     ]
 }
 

@@ -224,6 +224,9 @@ enum Flaw {
     ThresholdOffByOne,
     /// Lesson 6: panics when a big map is refused.
     BigRefusalPanics,
+    /// `free` of a pointer that is not a live block returns quietly: a
+    /// double free or a foreign pointer goes unnoticed.
+    FreeTrusts,
 }
 
 const RUN_BYTES: usize = 64 * 1024;
@@ -435,7 +438,12 @@ impl<S: PageSource> Heap for Mini<S> {
 
     unsafe fn free(&mut self, ptr: NonNull<u8>) {
         let chunk = ptr.as_ptr() as usize - self.offset();
-        let size = self.live.remove(&chunk).expect("free of a live block");
+        let Some(size) = self.live.remove(&chunk) else {
+            if self.has(Flaw::FreeTrusts) {
+                return;
+            }
+            panic!("free({ptr:p}): not a live block (double free?)");
+        };
         self.stats.chunks_freed += 1;
         if self.big.remove(&chunk) {
             if self.has(Flaw::BigNeverUnmapped) {
@@ -549,6 +557,10 @@ fn shared_cases() -> Vec<(Flaw, Vec<&'static str>)> {
             vec!["blocks_are_aligned_and_inside_mapped_pages"],
         ),
         (Flaw::SplitKeepsWhole, vec!["blocks_do_not_overlap"]),
+        (
+            Flaw::FreeTrusts,
+            vec!["double_free_is_stopped", "foreign_pointer_is_stopped"],
+        ),
         (
             Flaw::SplitLosesRest,
             vec![

@@ -1,14 +1,16 @@
 //! The checks themselves fail on pages that break the conventions: a wrong
-//! table row, a command outside a console block, a number without its
+//! table row, a task list that is not the stub's TODOs, a command outside a
+//! console block, a number without its
 //! marker's value, an absolute speed, an undated ratio.
 
 use crate::markdown::Page;
-use crate::{console, numbers, speeds, tables};
+use crate::{console, numbers, speeds, tables, tasks};
 
 #[test]
 fn a_wrong_table_row_is_named() {
     let lesson = tables::Lesson {
         id: "lesson9".into(),
+        dir: "lesson9-x".into(),
         page: "docs/lesson9.md".into(),
         tests: vec![tables::Test {
             name: "blocks_are_aligned".into(),
@@ -27,6 +29,64 @@ fn a_wrong_table_row_is_named() {
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems[0].contains("row 1 differs"), "{}", problems[0]);
     assert!(problems[1].contains("extra_test"), "{}", problems[1]);
+    // A page in parts: a table each, read one after the other.
+    let parts = Page::from_text(
+        "docs/lesson9.md",
+        "## Part A\n\n| test | points | what it checks |\n| --- | ---: | --- |\n\
+         | `blocks_are_aligned` | 2 | every pointer is 16-byte aligned |\n\n\
+         ## Part B\n\n| test | points | what it checks |\n| --- | ---: | --- |\n\
+         | `extra_test` | 1 | not in the manifest |\n",
+    );
+    let problems = tables::problems(&lesson, &parts);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("extra_test"), "{}", problems[0]);
+}
+
+#[test]
+fn a_task_table_unlike_the_stub_is_named() {
+    let stub = tempfile::tempdir().unwrap();
+    std::fs::create_dir(stub.path().join("src")).unwrap();
+    std::fs::write(
+        stub.path().join("src/heap.rs"),
+        "impl Heap for H {\n    fn malloc(&mut self) {\n        // TODO: carve\n    }\n\n    \
+         fn free(&mut self) {\n        // TODO: count\n    }\n}\n\n\
+         unsafe impl GlobalAlloc for L {\n    unsafe fn alloc(&self) {\n        // TODO: a\n    }\n}\n",
+    )
+    .unwrap();
+    let lesson = tables::Lesson {
+        id: "lesson9".into(),
+        dir: "lesson9-x".into(),
+        page: "docs/lesson9.md".into(),
+        tests: Vec::new(),
+    };
+    let page = |rows: &str| {
+        Page::from_text(
+            "docs/lesson9.md",
+            &format!("| item | file | what it does |\n| --- | --- | --- |\n{rows}"),
+        )
+    };
+    let right = page(
+        "| `H::malloc(size)`, `free` | `heap.rs` | carve, count |\n\
+         | `GlobalAlloc for L` | `heap.rs` | alloc |\n",
+    );
+    assert_eq!(
+        tasks::problems(&lesson, &right, stub.path()),
+        Vec::<String>::new()
+    );
+    let wrong = page("| `malloc`, `realloc` | `heap.rs` | carve |\n");
+    let problems = tasks::problems(&lesson, &wrong, stub.path());
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(
+        problems[0].contains("heap.rs:7 (in free)"),
+        "{}",
+        problems[0]
+    );
+    assert!(
+        problems[1].contains("heap.rs:13 (in alloc)"),
+        "{}",
+        problems[1]
+    );
+    assert!(problems[2].contains("`realloc`"), "{}", problems[2]);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! lesson's page, docs/traces.md, docs/allocators.md):
 //!
 //! - each lesson page's test table is course.toml's tests ([`tables`]);
+//! - each lesson page's task table names its stub's TODOs ([`tasks`]);
 //! - every command a page shows is in a console block, and every console
 //!   block runs, as a student who finished the lesson would type it, unless
 //!   it is marked `manual`; checked output is compared ([`console`]);
@@ -19,6 +20,7 @@ mod numbers;
 mod reference;
 mod speeds;
 mod tables;
+mod tasks;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -62,6 +64,17 @@ fn test_tables_are_course_toml() {
     for lesson in manifest().lessons {
         let page = Page::read(&root(), &lesson.page);
         problems.extend(tables::problems(&lesson, &page));
+    }
+    assert_none(problems);
+}
+
+#[test]
+fn task_tables_are_the_stubs_todos() {
+    let mut problems = Vec::new();
+    for lesson in manifest().lessons {
+        let page = Page::read(&root(), &lesson.page);
+        let stub = root().join("lessons").join(&lesson.dir);
+        problems.extend(tasks::problems(&lesson, &page, &stub));
     }
     assert_none(problems);
 }

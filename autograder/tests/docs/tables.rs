@@ -1,5 +1,7 @@
 //! Each lesson page's test table is course.toml's tests for that lesson:
-//! the same names, in the same order, with the same points and titles.
+//! the same names, in the same order, with the same points and titles. A
+//! page in parts (lesson 7) has a table per part: their rows, one after the
+//! other, are the lesson's tests.
 
 use serde::Deserialize;
 
@@ -17,6 +19,8 @@ pub struct Manifest {
 #[derive(Deserialize)]
 pub struct Lesson {
     pub id: String,
+    /// The lesson's folder under lessons/ and solutions/.
+    pub dir: String,
     pub page: String,
     #[serde(default, rename = "test")]
     pub tests: Vec<Test>,
@@ -38,15 +42,15 @@ pub fn problems(lesson: &Lesson, page: &Page) -> Vec<String> {
         .into_iter()
         .filter(|t| t.header == HEADER)
         .collect();
-    let [table] = tables.as_slice() else {
+    let Some(last) = tables.last() else {
         return vec![format!(
-            "{}: want exactly one table headed `| {} |` (the tests of {} in course.toml), found {}",
+            "{}: want a table headed `| {} |` (the tests of {} in course.toml), found none",
             page.name,
             HEADER.join(" | "),
             lesson.id,
-            tables.len()
         )];
     };
+    let rows: Vec<&(usize, Vec<String>)> = tables.iter().flat_map(|t| &t.rows).collect();
     // Hidden tests are graded on the servers but not described to students.
     let tests: Vec<&Test> = lesson.tests.iter().filter(|t| !t.hidden).collect();
     let mut problems = Vec::new();
@@ -56,11 +60,11 @@ pub fn problems(lesson: &Lesson, page: &Page) -> Vec<String> {
             test.points.to_string(),
             test.title.clone(),
         ];
-        match table.rows.get(i) {
+        match rows.get(i) {
             None => problems.push(format!(
                 "{}:{}: row {} is missing: want | {} |",
                 page.name,
-                table.line,
+                last.line,
                 i + 1,
                 want.join(" | ")
             )),
@@ -74,7 +78,7 @@ pub fn problems(lesson: &Lesson, page: &Page) -> Vec<String> {
             Some(_) => {}
         }
     }
-    for (line, cells) in table.rows.iter().skip(tests.len()) {
+    for (line, cells) in rows.iter().skip(tests.len()) {
         problems.push(format!(
             "{}:{line}: a row for no test of {} in course.toml (or a hidden one): | {} |",
             page.name,

@@ -11,7 +11,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Mutex;
 
-use crate::rep::{OpKind, Trace};
+use crate::rep::Trace;
 use crate::replay::LINE;
 use crate::report::{Failure, TraceResult, STOPPED_TAG};
 
@@ -56,7 +56,7 @@ pub fn guard(file: &str, trace: &Trace, replay: impl FnOnce() -> TraceResult) ->
                 ops: trace.ops.len(),
                 error: Some(Failure {
                     line,
-                    op: op_text(trace, line),
+                    op: trace.line_text(line),
                     message: format!(
                         "the heap panicked during {}: {what}",
                         phase_name(PHASE.load(Ordering::Relaxed))
@@ -72,20 +72,6 @@ pub fn guard(file: &str, trace: &Trace, replay: impl FnOnce() -> TraceResult) ->
             }
         }
     }
-}
-
-/// The operation at `line` as written in the trace (empty if none is).
-pub fn op_text(trace: &Trace, line: usize) -> String {
-    trace
-        .ops
-        .iter()
-        .find(|o| o.line == line)
-        .map(|o| match o.kind {
-            OpKind::Alloc { id, size } => format!("a {id} {size}"),
-            OpKind::Free { id } => format!("f {id}"),
-            OpKind::Realloc { id, size } => format!("r {id} {size}"),
-        })
-        .unwrap_or_default()
 }
 
 fn lock_panic() -> std::sync::MutexGuard<'static, Option<String>> {

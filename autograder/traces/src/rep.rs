@@ -61,6 +61,17 @@ pub struct Op {
     pub kind: OpKind,
 }
 
+/// The operation as a `.rep` line writes it: `a 3 24`, `f 3`, `r 3 100`.
+impl std::fmt::Display for OpKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            OpKind::Alloc { id, size } => write!(f, "a {id} {size}"),
+            OpKind::Free { id } => write!(f, "f {id}"),
+            OpKind::Realloc { id, size } => write!(f, "r {id} {size}"),
+        }
+    }
+}
+
 /// Which malloc-lab's header a trace has (see the module's documentation).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Dialect {
@@ -398,13 +409,18 @@ impl Trace {
         let _ = writeln!(out, "{}", self.ops.len());
         let _ = writeln!(out, "{fourth}");
         for op in &self.ops {
-            let _ = match op.kind {
-                OpKind::Alloc { id, size } => writeln!(out, "a {id} {size}"),
-                OpKind::Free { id } => writeln!(out, "f {id}"),
-                OpKind::Realloc { id, size } => writeln!(out, "r {id} {size}"),
-            };
+            let _ = writeln!(out, "{}", op.kind);
         }
         out
+    }
+
+    /// The operation at `line` as written in the trace (empty if none is).
+    pub fn line_text(&self, line: usize) -> String {
+        self.ops
+            .iter()
+            .find(|o| o.line == line)
+            .map(|o| o.kind.to_string())
+            .unwrap_or_default()
     }
 }
 

@@ -194,94 +194,141 @@ fn pattern(tag: u64, i: usize) -> u8 {
 /// first error.
 pub fn checked<A: Allocator>(trace: &Trace, alloc: &mut A, pages: &dyn Footprint) -> Checked {
     let mut out = Checked::default();
-    let mut blocks: Vec<Option<Live>> = vec![None; trace.num_ids];
-    // Live blocks by address: start → (end, id), for the overlap check.
-    let mut by_addr: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
-    let mut live_bytes = 0usize;
-    let mut fills = 0u64;
-    let bucket = trace.ops.len().div_ceil(MAX_SAMPLES).max(1);
-    let mut sample = Sample {
-        op: 0,
-        mapped: 0,
-        live: 0,
-    };
-    out.timeline.push(sample);
-
+    let mut model = Model::new(trace.num_ids);
+    let mut timeline = Timeline::new(trace.ops.len());
+    out.timeline.push(timeline.sample);
     for (i, op) in trace.ops.iter().enumerate() {
         LINE.store(op.line, Ordering::Relaxed);
-        let fail = |message: String| Failure {
-            line: op.line,
-            op: match op.kind {
-                OpKind::Alloc { id, size } => format!("a {id} {size}"),
-                OpKind::Free { id } => format!("f {id}"),
-                OpKind::Realloc { id, size } => format!("r {id} {size}"),
-            },
-            message,
-        };
-        let step = match op.kind {
-            OpKind::Alloc { id, size } => {
-                fills += 1;
-                let tag = mix(id as u64, fills);
-                place(alloc, pages, &by_addr, size, "malloc").map(|addr| {
-                    fill(addr, size, tag);
-                    by_addr.insert(addr, (addr + size.max(1), id));
-                    blocks[id] = Some(Live { addr, size, tag });
-                    live_bytes += size;
-                })
-            }
-            OpKind::Free { id } => {
-                let Some(block) = blocks[id].take() else {
-                    unreachable!("the parser rejects freeing a block that is not live")
-                };
-                verify(&block, block.size, id).map(|()| {
-                    by_addr.remove(&block.addr);
-                    live_bytes -= block.size;
-                    // SAFETY: block.addr came from alloc with block.size bytes
-                    // and is live (the replayer tracks every block).
-                    unsafe { alloc.dealloc(nonnull(block.addr), block.size) };
-                })
-            }
-            OpKind::Realloc { id, size } => {
-                let Some(block) = blocks[id] else {
-                    unreachable!("the parser rejects resizing a block that is not live")
-                };
-                fills += 1;
-                let tag = mix(id as u64, fills);
-                verify(&block, block.size, id)
-                    .and_then(|()| resize(alloc, pages, &mut by_addr, block, size, id))
-                    .map(|addr| {
-                        fill(addr, size, tag);
-                        by_addr.insert(addr, (addr + size.max(1), id));
-                        blocks[id] = Some(Live { addr, size, tag });
-                        live_bytes = live_bytes - block.size + size;
-                    })
-            }
-        };
+        let step = model
+            .apply(alloc, pages, op.kind)
+            .and_then(|()| pages.misuse().map_or(Ok(()), Err));
         if let Err(message) = step {
-            out.failure = Some(fail(message));
-            break;
-        }
-        if let Some(message) = pages.misuse() {
-            out.failure = Some(fail(message));
+            out.failure = Some(Failure {
+                line: op.line,
+                op: op.kind.to_string(),
+                message,
+            });
             break;
         }
         out.ops_done = i + 1;
         let mapped = pages.mapped_bytes();
-        out.peak_live = out.peak_live.max(live_bytes);
+        out.peak_live = out.peak_live.max(model.live_bytes);
         out.peak_mapped = out.peak_mapped.max(mapped);
-        sample.mapped = sample.mapped.max(mapped);
-        sample.live = sample.live.max(live_bytes);
-        if (i + 1).is_multiple_of(bucket) || i + 1 == trace.ops.len() {
-            sample.op = i + 1;
-            out.timeline.push(sample);
-            sample = Sample {
-                op: i + 1,
+        timeline.add(&mut out.timeline, i + 1, mapped, model.live_bytes);
+    }
+    out
+}
+
+/// The replayer's view of the heap: the live blocks by id and by address.
+struct Model {
+    blocks: Vec<Option<Live>>,
+    /// Live blocks by address: start → (end, id), for the overlap check.
+    by_addr: BTreeMap<usize, (usize, usize)>,
+    live_bytes: usize,
+    /// Fills so far: each fill gets a pattern of its own.
+    fills: u64,
+}
+
+impl Model {
+    fn new(num_ids: usize) -> Self {
+        Model {
+            blocks: vec![None; num_ids],
+            by_addr: BTreeMap::new(),
+            live_bytes: 0,
+            fills: 0,
+        }
+    }
+
+    /// Does `kind` on the heap and on the model, checking the blocks it
+    /// touches; the error says what went wrong.
+    fn apply<A: Allocator>(
+        &mut self,
+        alloc: &mut A,
+        pages: &dyn Footprint,
+        kind: OpKind,
+    ) -> Result<(), String> {
+        match kind {
+            OpKind::Alloc { id, size } => {
+                let addr = place(alloc, pages, &self.by_addr, size, "malloc")?;
+                self.filled(id, addr, size);
+                Ok(())
+            }
+            OpKind::Free { id } => {
+                let Some(block) = self.blocks[id].take() else {
+                    unreachable!("the parser rejects freeing a block that is not live")
+                };
+                verify(&block, block.size, id)?;
+                self.by_addr.remove(&block.addr);
+                self.live_bytes -= block.size;
+                // SAFETY: block.addr came from alloc with block.size bytes
+                // and is live (the replayer tracks every block).
+                unsafe { alloc.dealloc(nonnull(block.addr), block.size) };
+                Ok(())
+            }
+            OpKind::Realloc { id, size } => {
+                let Some(block) = self.blocks[id] else {
+                    unreachable!("the parser rejects resizing a block that is not live")
+                };
+                verify(&block, block.size, id)?;
+                let addr = resize(alloc, pages, &mut self.by_addr, block, size, id)?;
+                self.live_bytes -= block.size;
+                self.filled(id, addr, size);
+                Ok(())
+            }
+        }
+    }
+
+    /// Block `id` is now `[addr, addr + size)`: filled with a fresh pattern,
+    /// and live.
+    fn filled(&mut self, id: usize, addr: usize, size: usize) {
+        self.fills += 1;
+        let tag = mix(id as u64, self.fills);
+        fill(addr, size, tag);
+        self.by_addr.insert(addr, (addr + size.max(1), id));
+        self.blocks[id] = Some(Live { addr, size, tag });
+        self.live_bytes += size;
+    }
+}
+
+/// The timeline's samples: the peaks of each bucket of operations, at most
+/// [`MAX_SAMPLES`] of them.
+struct Timeline {
+    /// Operations per sample.
+    bucket: usize,
+    /// Operations in all.
+    ops: usize,
+    /// The bucket being filled.
+    sample: Sample,
+}
+
+impl Timeline {
+    fn new(ops: usize) -> Self {
+        Timeline {
+            bucket: ops.div_ceil(MAX_SAMPLES).max(1),
+            ops,
+            sample: Sample {
+                op: 0,
+                mapped: 0,
+                live: 0,
+            },
+        }
+    }
+
+    /// After operation `done` (counted from 1), with `mapped` and `live`
+    /// bytes: pushes a sample to `samples` when a bucket is full.
+    fn add(&mut self, samples: &mut Vec<Sample>, done: usize, mapped: usize, live: usize) {
+        self.sample.mapped = self.sample.mapped.max(mapped);
+        self.sample.live = self.sample.live.max(live);
+        if done.is_multiple_of(self.bucket) || done == self.ops {
+            self.sample.op = done;
+            samples.push(self.sample);
+            self.sample = Sample {
+                op: done,
                 mapped,
-                live: live_bytes,
+                live,
             };
         }
     }
-    out
 }
 
 /// Allocates `size` bytes and checks the block: aligned, inside mapped

@@ -37,7 +37,7 @@ impl PageSource for MmapPages {
     }
 
     unsafe fn unmap(&mut self, ptr: NonNull<u8>, len: usize) {
-        // TODO: munmap the range; a failure means the caller broke the contract, so say so loudly
+        // TODO: munmap the range; it fails only on an unaligned address or a zero length, which is a bug: say so
         todo!()
     }
 }

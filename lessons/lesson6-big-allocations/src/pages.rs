@@ -61,9 +61,15 @@ impl PageSource for MmapPages {
         // SAFETY: the caller promises [ptr, ptr + len) is exactly one of our
         // mappings and that nothing uses it any more.
         let rc = unsafe { libc::munmap(ptr.as_ptr().cast(), len) };
+        // munmap succeeds on any page-aligned range, mapped or not (POSIX:
+        // "no effect" where nothing is mapped), so it cannot catch a wrong
+        // range; it fails, with EINVAL, only for an address off a page
+        // boundary, a length of 0 or a range outside user space.
         assert_eq!(
-            rc, 0,
-            "munmap({ptr:p}, {len}) failed: that range was not mapped by this page source"
+            rc,
+            0,
+            "munmap({ptr:p}, {len}) failed: {} (an address off a page boundary, or a length of 0?)",
+            std::io::Error::last_os_error()
         );
     }
 }

@@ -32,10 +32,12 @@ const JUNK_BYTE: u8 = 0xDB;
 /// A heap with two paths: chunks of at least a page (header included) are
 /// mapped and unmapped on their own; smaller ones come from the free list.
 ///
-/// A page is the threshold (the kit's [`is_big_chunk`]) because a chunk that
-/// size would take a run's worth of contiguous free space, and because
-/// `munmap` can only give back whole pages anyway: below a page, a mapping of
-/// its own wastes most of it.
+/// A page is the threshold (the kit's [`is_big_chunk`]) because `munmap` can
+/// only give back whole pages: below a page, a mapping of its own wastes most
+/// of it, and from a page on the rounding wastes less than a page per block.
+/// It is the course's rule, not the fastest one: each big block costs two
+/// system calls and fresh, zero-filled pages (docs/lesson6.md measures it;
+/// glibc starts at 128 KiB).
 pub struct BigHeap<S: PageSource> {
     /// Where runs of pages (small path) and big chunks come from.
     pub(crate) pages: S,

@@ -3,6 +3,12 @@
 //! `#[global_allocator]` ([`Malloc`]) and, built with `--features preload`, as
 //! a C library for `LD_PRELOAD`. Grade it with `cargo grade lesson7`; the
 //! lesson is `docs/lesson7.md`.
+//!
+//! The lesson comes in two parts. Part A, a heap for Rust: the lock and
+//! `GlobalAlloc` (`lock.rs`), `realloc`, `calloc` and aligned blocks
+//! (`resize.rs`, and `FreeList::take_at` in `free_list.rs`). Part B, a
+//! drop-in for the process: the fork handlers and the statistics
+//! (`global.rs`), the C exports (`preload.rs`).
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 mod chunk;

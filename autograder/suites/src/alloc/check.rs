@@ -3,14 +3,13 @@
 
 use std::ops::RangeInclusive;
 
+use heaplab_kit::layout::{HEADER_BYTES, SIZE_OFFSET};
 use heaplab_kit::{Heap, ALIGN};
+use heaplab_protocol::checks;
 
 use super::model::{LiveBlock, Model};
 use super::pages::{PageEvent, PageLog};
 use super::picture::Picture;
-
-/// Bytes of the header in front of every payload in lessons 3-6.
-pub const HEADER: usize = 16;
 
 /// A check that did not hold: what broke, what was expected, what was
 /// found (the kit's one failure type, from `heaplab-protocol`).
@@ -46,7 +45,7 @@ pub struct State<'a, H> {
     pub done: &'a Done,
     /// The page source calls made by that operation.
     pub page_events: &'a [PageEvent],
-    /// Bytes of header in front of each payload (0 or [`HEADER`]).
+    /// Bytes of header in front of each payload (0 or [`HEADER_BYTES`]).
     pub header: usize,
 }
 
@@ -100,20 +99,20 @@ impl Check {
         Check::NoReuse,
     ];
 
-    /// The check's name in messages.
+    /// The check's name in messages and hints (`heaplab_protocol::checks`).
     pub fn name(self) -> &'static str {
         match self {
-            Check::Aligned => "aligned",
-            Check::InsideMapped => "inside mapped pages",
-            Check::NoOverlap => "no overlap",
-            Check::ContentsKept => "contents kept",
-            Check::UsableSize => "usable size",
-            Check::Headers => "size headers",
-            Check::PageStats => "page stats",
-            Check::ChunkStats => "chunk stats",
-            Check::NoFreeList => "no free list",
-            Check::NoReuse => "no reuse",
-            Check::SourceContract => "page source contract",
+            Check::Aligned => checks::ALIGNED,
+            Check::InsideMapped => checks::INSIDE_MAPPED,
+            Check::NoOverlap => checks::NO_OVERLAP,
+            Check::ContentsKept => checks::CONTENTS_KEPT,
+            Check::UsableSize => checks::USABLE_SIZE,
+            Check::Headers => checks::SIZE_HEADER,
+            Check::PageStats => checks::PAGE_STATS,
+            Check::ChunkStats => checks::CHUNK_STATS,
+            Check::NoFreeList => checks::NO_FREE_LIST,
+            Check::NoReuse => checks::NO_REUSE,
+            Check::SourceContract => checks::PAGE_SOURCE_CONTRACT,
         }
     }
 }
@@ -124,8 +123,17 @@ pub type HookFn<H> = Box<dyn Fn(&State<'_, H>) -> CheckResult>;
 pub type PainterFn<H> = Box<dyn Fn(&H, &Model, &PageLog, &mut Picture)>;
 /// A lesson's look at the heap after the student's process stopped (it may
 /// read memory, not ask the heap): it paints what it finds on the picture
-/// of the pages as they were left, and returns a note for the report.
-pub type PostMortemFn<H> = Box<dyn Fn(&H, &Model, &PageLog, &mut Picture) -> Option<String>>;
+/// of the pages as they were left, and returns what it found.
+pub type PostMortemFn<H> = Box<dyn Fn(&H, &Model, &PageLog, &mut Picture) -> Option<Finding>>;
+
+/// What a look after a stop found: a note for the report, and the rule it
+/// shows broken when it names one (a free list that became a cycle), which
+/// then keys the report's hint instead of the stop itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub note: String,
+    pub check: Option<&'static str>,
+}
 
 /// A weighted mix of request sizes: `(weight, sizes)` buckets.
 #[derive(Clone, Debug)]
@@ -178,7 +186,7 @@ pub struct Config<H> {
     pub hooks: Vec<(&'static str, HookFn<H>)>,
     /// Lesson layers of the picture, painted under the live blocks.
     pub painters: Vec<PainterFn<H>>,
-    /// Bytes of header in front of every payload (0, or [`HEADER`] from lesson 3 on).
+    /// Bytes of header in front of every payload (0, or [`HEADER_BYTES`] from lesson 3 on).
     pub header: usize,
     /// With headers: before every `free`, check that the block's header still
     /// holds a chunk size, and report it if not instead of calling `free`.
@@ -205,10 +213,10 @@ impl<H: Heap> Config<H> {
         }
     }
 
-    /// Blocks carry a [`HEADER`]-byte header in front of the payload: checks
+    /// Blocks carry a [`HEADER_BYTES`]-byte header in front of the payload: checks
     /// and the picture count it as part of the block.
     pub fn with_headers(mut self) -> Self {
-        self.header = HEADER;
+        self.header = HEADER_BYTES;
         self
     }
 
@@ -231,7 +239,7 @@ impl<H: Heap> Config<H> {
     /// Adds a look at the heap for after the student's process stopped.
     pub fn post_mortem(
         mut self,
-        f: impl Fn(&H, &Model, &PageLog, &mut Picture) -> Option<String> + 'static,
+        f: impl Fn(&H, &Model, &PageLog, &mut Picture) -> Option<Finding> + 'static,
     ) -> Self {
         self.post_mortems.push(Box::new(f));
         self
@@ -265,7 +273,7 @@ pub(crate) fn run_checks<H: Heap>(
     // The engine touches block memory (writes, pattern checks, headers), so
     // "inside mapped pages" is a guard for every property.
     inside_mapped(state).map_err(|f| (Check::InsideMapped.name().to_string(), f))?;
-    still_mapped(state).map_err(|f| (Check::InsideMapped.name().to_string(), f))?;
+    still_mapped(state).map_err(|f| (checks::UNMAPPED_LIVE.to_string(), f))?;
     for check in Check::ALL {
         if check == Check::InsideMapped || !config.has(check) {
             continue;
@@ -502,22 +510,64 @@ fn usable_size<H: Heap>(state: &State<'_, H>) -> CheckResult {
 pub fn header_word(b: &LiveBlock) -> usize {
     // SAFETY: the block's header lies inside a live mapping (checked when the
     // block was returned); unaligned read, so a misaligned block is no UB.
-    unsafe { std::ptr::read_unaligned(b.ptr.as_ptr().wrapping_sub(HEADER).cast::<usize>()) }
+    unsafe {
+        std::ptr::read_unaligned(
+            b.ptr
+                .as_ptr()
+                .wrapping_sub(HEADER_BYTES - SIZE_OFFSET)
+                .cast::<usize>(),
+        )
+    }
+}
+
+/// The rule a header word `size` breaks for block `b`, in words with the
+/// numbers that show it (`40 is not a multiple of 16`), or `None` when it
+/// is a chunk size that holds the block: a multiple of 16, at least the
+/// header and the bytes asked, ending inside the block's run.
+pub fn header_rule(b: &LiveBlock, size: usize, log: &PageLog) -> Option<String> {
+    let chunk = b.addr - HEADER_BYTES;
+    let need = b.extent() + HEADER_BYTES;
+    if !size.is_multiple_of(ALIGN) {
+        return Some(format!(
+            "{size} is not a multiple of 16 ({size} = 16 × {} + {})",
+            size / 16,
+            size % 16
+        ));
+    }
+    if size < need {
+        let asked = match b.size {
+            0 => "0 asked, which still takes a byte: malloc(0) returns a block of its own"
+                .to_string(),
+            n => format!("{n} asked"),
+        };
+        return Some(format!(
+            "{size} is less than {need}: 16 of header + {asked} do not fit in {size} bytes"
+        ));
+    }
+    let Some(m) = log.mapping_holding(chunk, 1) else {
+        return Some(format!("the chunk at {chunk:#x} is in no mapping"));
+    };
+    (!m.holds(chunk, size)).then(|| {
+        format!(
+            "{size} bytes from {chunk:#x} end at {:#x}, past the end of map #{} at {:#x}",
+            chunk.saturating_add(size),
+            m.serial,
+            m.end()
+        )
+    })
 }
 
 fn headers<H: Heap>(state: &State<'_, H>) -> CheckResult {
     for b in &state.model.live {
         let size = header_word(b);
-        let chunk = b.addr - HEADER;
-        let need = b.extent() + HEADER;
-        let mapping = state.log.mapping_holding(chunk, 1);
-        let fits = mapping.is_some_and(|m| m.holds(chunk, size));
-        if !size.is_multiple_of(HEADER) || size < need || !fits {
+        let chunk = b.addr - HEADER_BYTES;
+        let need = b.extent() + HEADER_BYTES;
+        if let Some(broken) = header_rule(b, size, state.log) {
             let culprit = state
                 .model
                 .live
                 .iter()
-                .find(|o| o.id != b.id && chunk < o.end() && o.addr < chunk + HEADER)
+                .find(|o| o.id != b.id && chunk < o.end() && o.addr < chunk + HEADER_BYTES)
                 .map(|o| {
                     format!(
                         ": {} covers that header, so its bytes overwrote it",
@@ -532,19 +582,21 @@ fn headers<H: Heap>(state: &State<'_, H>) -> CheckResult {
                     chunk
                 ),
                 format!(
-                    "a multiple of 16, at least {need} (16 of header + {} asked), ending inside the mapping",
-                    b.extent()
+                    "a multiple of 16, at least {need} (16 of header + {} asked{}), ending inside \
+                     the mapping",
+                    b.size,
+                    if b.size == 0 { ", counted as 1" } else { "" }
                 ),
-                format!("{size} ({size:#x}){culprit}"),
+                format!("{broken}{culprit}"),
             )
             .at(chunk));
         }
         // SAFETY: b came from this heap's malloc and is not freed.
         if let Some(u) = unsafe { state.heap.usable_size(b.ptr) } {
-            if u != size - HEADER {
+            if u != size - HEADER_BYTES {
                 return Err(Failure::new(
                     format!("usable_size({}) does not match its header", b.name()),
-                    format!("chunk size {size} - 16 = {}", size - HEADER),
+                    format!("chunk size {size} - 16 = {}", size - HEADER_BYTES),
                     format!("{u}"),
                 )
                 .at(chunk));

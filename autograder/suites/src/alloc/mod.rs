@@ -47,8 +47,9 @@
 //!   scenario's own expectation into the full message. Every operation runs the configured checks; the `Err` string is
 //!   the complete failure message: what broke, expected, found, the step,
 //!   the operations (`a0 = malloc(24); write(a0); free(a0)`) and the picture.
-//! - [`Picture`]: one character per 16 bytes, 64 a row, one block of rows per
-//!   mapping, identical rows folded. Layers: `.` mapped, painters (a lesson's
+//! - [`Picture`]: one character per 16 bytes, 64 a row (fewer on a narrow
+//!   screen), one block of rows per mapping, identical rows folded, the
+//!   mapping and rows of the failure drawn and the rest counted. Layers: `.` mapped, painters (a lesson's
 //!   free chunks as `-` or list-order digits), `H` headers, a letter per live
 //!   block (`a` = a0, `b` = a1...), `X` where two things share 16 bytes.
 //!   [`Picture::paint`], [`Picture::paint_block`], [`Picture::paint_with`],
@@ -81,6 +82,7 @@
 
 mod check;
 pub mod fault;
+pub mod misuse;
 mod model;
 mod pages;
 mod picture;
@@ -89,11 +91,11 @@ mod session;
 pub mod window;
 
 pub use check::{
-    header_word, Check, CheckResult, Config, Done, Failure, HookFn, OpMix, PainterFn, SizeMix,
-    State, HEADER,
+    header_word, Check, CheckResult, Config, Done, Failure, Finding, HookFn, OpMix, PainterFn,
+    SizeMix, State,
 };
 pub use model::{letter, pattern, pattern_byte, BlockName, LiveBlock, Model};
 pub use pages::{InstrumentedPages, Mapping, PageEvent, PageLog};
-pub use picture::{Picture, CELL, MAX_MAPPINGS, ROW_CELLS};
-pub use property::{check_property, op_strategy, property, run_sequence, scenario};
+pub use picture::{row_cells, Picture, CELL, COLUMNS_ENV, ROW_CELLS};
+pub use property::{check_property, op_strategy, property, run_sequence, scenario, ScenarioFn};
 pub use session::{Op, Session, HOPELESS};

@@ -91,6 +91,10 @@ where
     Test::new(name, move |ctx| check_property(ctx, name, &*make, &config))
 }
 
+/// A scenario's body, as a suite's table names it: it drives a fresh
+/// [`Session`] and fails with the first expectation that does not hold.
+pub type ScenarioFn<H> = fn(&mut Session<'_, H>) -> Result<(), Failure>;
+
 /// A named scenario: `body` drives a fresh [`Session`] checked by `config`;
 /// afterwards every live block is freed and the heap dropped.
 pub fn scenario<H, F, B>(name: &'static str, make: Rc<F>, config: Config<H>, body: B) -> Test

@@ -8,11 +8,12 @@ use std::ptr::NonNull;
 
 use heaplab_kit::{Heap, Stats};
 
-use super::check::{header_word, run_checks, Config, Done, Failure, State};
+use super::check::{header_rule, header_word, run_checks, Config, Done, Failure, State};
 use super::model::{letter, pattern, BlockName, LiveBlock, Model};
 use super::pages::{InstrumentedPages, PageLog};
 use super::picture::Picture;
 use crate::remote::StudentStopped;
+use heaplab_protocol::checks;
 
 thread_local! {
     /// Set once the student's process stopped in this test: from then on
@@ -146,11 +147,14 @@ impl<'c, H: Heap> Session<'c, H> {
     pub fn malloc(&mut self, size: usize) -> Result<usize, Failure> {
         match self.try_malloc(size)? {
             Some(id) => Ok(id),
-            None => Err(self.fail_now(Failure::new(
-                format!("malloc({size}) returned None"),
-                "a block: the page source did not refuse anything",
-                "None",
-            ))),
+            None => Err(self.fail_now(
+                Failure::new(
+                    format!("malloc({size}) returned None"),
+                    "a block: the page source did not refuse anything",
+                    "None",
+                )
+                .check(checks::MALLOC_NONE),
+            )),
         }
     }
 
@@ -162,6 +166,9 @@ impl<'c, H: Heap> Session<'c, H> {
         let refusals_before = self.log.refusals();
         let id = self.model.next_id;
         self.keep_before();
+        crate::debug::before_step(self.transcript.len() + 1, || {
+            format!("{} = malloc({size})", BlockName(id))
+        });
         let heap = self.heap.as_mut().expect("the session's heap is gone");
         let result = panic::catch_unwind(AssertUnwindSafe(|| heap.malloc(size)));
         match result {
@@ -183,11 +190,14 @@ impl<'c, H: Heap> Session<'c, H> {
                 // None better than "nothing was refused".
                 self.check(Done::Malloc { size, id: None }, events_before)?;
                 if !refused && size <= HOPELESS {
-                    return Err(self.fail_now(Failure::new(
-                        format!("malloc({size}) returned None"),
-                        "a block: the page source did not refuse any map",
-                        "None",
-                    )));
+                    return Err(self.fail_now(
+                        Failure::new(
+                            format!("malloc({size}) returned None"),
+                            "a block: the page source did not refuse any map",
+                            "None",
+                        )
+                        .check(checks::MALLOC_NONE),
+                    ));
                 }
                 Ok(None)
             }
@@ -226,6 +236,9 @@ impl<'c, H: Heap> Session<'c, H> {
             .freed
             .push((block.addr - self.config.header, block.end()));
         self.keep_before();
+        crate::debug::before_step(self.transcript.len() + 1, || {
+            format!("free({})", block.name())
+        });
         self.transcript.push(format!("free({})", block.name()));
         let heap = self.heap.as_mut().expect("the session's heap is gone");
         // SAFETY: ptr came from this heap's malloc and the model frees it once.
@@ -235,6 +248,25 @@ impl<'c, H: Heap> Session<'c, H> {
             return Err(self.trouble(p, &op, "free of a block malloc returned must not panic"));
         }
         self.check(Done::Free(block), events_before)
+    }
+
+    /// `free(ptr)` of a pointer the heap must refuse (`what` says how it is
+    /// wrong, for the transcript): `Some(message)` when the heap's code
+    /// panicked, as it should; `None` when `free` returned. The model does
+    /// not change. A crash, a hang or an exit of the student's process is
+    /// the failure it is.
+    pub fn free_misuse(&mut self, ptr: NonNull<u8>, what: &str) -> Result<Option<String>, Failure> {
+        self.transcript.push(what.to_string());
+        let heap = self.heap.as_mut().expect("the session's heap is gone");
+        // SAFETY: not safe for a heap that does not check, which is what the
+        // test finds out; the checker's memory is not at stake, only the
+        // heap's own state (the student's process).
+        let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { heap.free(ptr) }));
+        match result {
+            Ok(()) => Ok(None),
+            Err(p) if p.is::<StudentStopped>() => Err(self.trouble(p, what, "a panic")),
+            Err(p) => Ok(Some(panic_text(p))),
+        }
     }
 
     /// `write(a<id>)`: fills the whole requested size with the block's pattern.
@@ -301,7 +333,7 @@ impl<'c, H: Heap> Session<'c, H> {
                     "exact unmaps",
                     v.clone(),
                 ),
-                "page source contract",
+                checks::PAGE_SOURCE_CONTRACT,
             ));
         }
         Ok(())
@@ -402,13 +434,10 @@ impl<'c, H: Heap> Session<'c, H> {
             }
         }
         if !self.model.live.is_empty() {
-            for b in self.model.live.iter().take(8) {
-                pic.legend(format!("{} = {}", letter(b.id), b.name()));
-            }
-            if self.model.live.len() > 8 {
-                pic.legend("... (a letter per live block)");
-            }
             pic.legend("X two things in the same 16 bytes");
+            for b in &self.model.live {
+                pic.name(letter(b.id), b.name().to_string());
+            }
         }
         for &a in focus {
             pic.focus(a);
@@ -479,7 +508,7 @@ impl<'c, H: Heap> Session<'c, H> {
                 why,
                 "a panic",
             ),
-            "",
+            checks::PANIC,
         )
     }
 
@@ -495,17 +524,20 @@ impl<'c, H: Heap> Session<'c, H> {
     /// the lesson's own looks (a walk of the free list, for one), since the
     /// heap can no longer be asked; and what those looks found.
     fn post_mortem(&self, failure: &mut Failure) {
-        let mut notes = Vec::new();
+        let mut found = Vec::new();
         let picture = self.draw(&failure.focus, |heap, pic| {
             for look in &self.config.post_mortems {
-                notes.extend(look(heap, &self.model, &self.log, pic));
+                found.extend(look(heap, &self.model, &self.log, pic));
             }
         });
         failure.pictures.push((
             "pages as the student's process left them".to_string(),
             picture.render(),
         ));
-        failure.notes.extend(notes);
+        if let Some(check) = found.iter().find_map(|f| f.check) {
+            failure.check = check.to_string();
+        }
+        failure.notes.extend(found.into_iter().map(|f| f.note));
     }
 
     /// Before `free(b)`: the header in front of `b` still holds a chunk size
@@ -519,13 +551,9 @@ impl<'c, H: Heap> Session<'c, H> {
         let size = header_word(b);
         let chunk = b.addr - self.config.header;
         let need = b.extent() + self.config.header;
-        let fits = self
-            .log
-            .mapping_holding(chunk, 1)
-            .is_some_and(|m| m.holds(chunk, size));
-        if size.is_multiple_of(16) && size >= need && fits {
+        let Some(broken) = header_rule(b, size, &self.log) else {
             return Ok(());
-        }
+        };
         let failure = Failure::new(
             format!(
                 "before free({}): its header no longer holds its chunk size, so free would read \
@@ -537,10 +565,10 @@ impl<'c, H: Heap> Session<'c, H> {
                  ending inside the run",
                 b.name()
             ),
-            format!("{size} ({size:#x})"),
+            broken,
         )
         .at(chunk);
-        Err(self.message(failure, "size headers"))
+        Err(self.message(failure, checks::SIZE_HEADER))
     }
 }
 

@@ -1,11 +1,13 @@
-//! The heap checker of the free-list lessons: rules about the free list
-//! (`free_blocks()`), the chunks that tile each run, and lesson 6's big
-//! blocks, each a hook run after every operation.
+//! The heap checker's rules about the free list itself (`free_blocks()`),
+//! each a hook run after every operation. The chunks that tile each run are
+//! [`super::tiling`]'s, lesson 6's big blocks [`super::big_blocks`]'s.
 
-use heaplab_kit::{align_up, Block, Heap};
+use heaplab_kit::layout::MIN_CHUNK_BYTES;
+use heaplab_kit::{Block, Heap, ALIGN};
 
-use super::{chunk_bytes_for, chunks_in, is_big, live_chunk, position, show, show_walk, MIN_CHUNK};
-use crate::alloc::{CheckResult, Done, Failure, Mapping, PageEvent, State, HEADER};
+use super::{live_chunk, position, show, show_walk};
+use crate::alloc::{CheckResult, Failure, State};
+use heaplab_protocol::checks;
 
 /// The free list is sane enough to go on with: every free chunk a plausible
 /// chunk inside one mapped run, overlapping no live chunk and no other free
@@ -16,15 +18,16 @@ pub fn list_is_sane<H: Heap>(state: &State<'_, H>) -> CheckResult {
     let walk = state.heap.free_blocks();
     for (i, f) in walk.iter().enumerate() {
         let n = i + 1;
-        if f.addr % 16 != 0 || f.size % 16 != 0 || f.size < MIN_CHUNK {
+        if f.addr % ALIGN != 0 || f.size % ALIGN != 0 || f.size < MIN_CHUNK_BYTES {
             return Err(Failure::new(
                 format!("free chunk #{n} on the list is not a valid chunk"),
                 format!(
-                    "a 16-aligned address and a size that is a multiple of 16, at least {MIN_CHUNK} \
+                    "a 16-aligned address and a size that is a multiple of 16, at least {MIN_CHUNK_BYTES} \
                      (a header and a list cell)"
                 ),
-                format!("chunk #{n} at {:#x} of {} bytes", f.addr, f.size),
+                format!("chunk #{n} at {:#x} of {} bytes: {}", f.addr, f.size, invalid_because(f)),
             )
+.check(checks::FREE_CHUNK_INVALID)
             .at(f.addr));
         }
         if state.log.mapping_holding(f.addr, f.size).is_none() {
@@ -33,6 +36,7 @@ pub fn list_is_sane<H: Heap>(state: &State<'_, H>) -> CheckResult {
                 "every free chunk inside the pages of one map call",
                 format!("chunk #{n} is {}", show(f)),
             )
+            .check(checks::FREE_CHUNK_OUTSIDE)
             .at(f.addr));
         }
         for b in &state.model.live {
@@ -51,6 +55,7 @@ pub fn list_is_sane<H: Heap>(state: &State<'_, H>) -> CheckResult {
                     ),
                     format!("free chunk #{n} is {}", show(f)),
                 )
+                .check(checks::FREE_CHUNK_LIVE)
                 .at(b.addr));
             }
         }
@@ -69,10 +74,25 @@ pub fn list_is_sane<H: Heap>(state: &State<'_, H>) -> CheckResult {
                 "each free chunk on the list once, apart from the others",
                 format!("#{} is {}, #{} is {}", i + 1, show(&a), j + 1, show(&b)),
             )
+            .check(checks::FREE_CHUNKS_OVERLAP)
             .at(b.addr));
         }
     }
     Ok(())
+}
+
+/// Which rule of a chunk's shape `f` breaks, with its numbers.
+fn invalid_because(f: &Block) -> String {
+    if !f.addr.is_multiple_of(ALIGN) {
+        format!("{:#x} is not a multiple of 16", f.addr)
+    } else if !f.size.is_multiple_of(ALIGN) {
+        format!("{} is not a multiple of 16", f.size)
+    } else {
+        format!(
+            "{} is less than {MIN_CHUNK_BYTES}, too small for a header and a list cell",
+            f.size
+        )
+    }
 }
 
 /// The free list checker: the list is sane ([`list_is_sane`]), and the walk
@@ -90,7 +110,8 @@ pub fn free_list_consistent<H: Heap>(state: &State<'_, H>) -> CheckResult {
                 show_walk(&walk)
             ),
             format!("free_length {length}"),
-        ));
+        )
+        .check(checks::FREE_LENGTH));
     }
     Ok(())
 }
@@ -111,6 +132,7 @@ pub fn address_ordered<H: Heap>(state: &State<'_, H>) -> CheckResult {
                 "each free chunk at a higher address than the one before it on the list",
                 format!("#{} at {:#x}, then #{} at {:#x}", i + 1, a.addr, i + 2, b.addr),
             )
+.check(checks::ADDRESS_ORDER)
             .at(b.addr));
         }
     }
@@ -135,202 +157,9 @@ pub fn address_ordered<H: Heap>(state: &State<'_, H>) -> CheckResult {
                 ),
                 format!("#{na} is {} and #{nb} is {}", show(&a), show(&b)),
             )
+            .check(checks::MISSED_MERGE)
             .at(b.addr));
         }
-    }
-    Ok(())
-}
-
-/// Every byte of a small run belongs to exactly one chunk, live or free: the
-/// chunks tile each mapping from its first byte to its last. (A big block's
-/// mapping holds one live chunk, which may end before the mapping does.)
-pub fn chunks_tile_runs<H: Heap>(state: &State<'_, H>) -> CheckResult {
-    let walk = state.heap.free_blocks();
-    let page = state.log.page_size();
-    for m in state.log.mappings() {
-        let chunks = chunks_in(state.heap, state.model, &walk, &m);
-        let mut at = m.addr;
-        for (c, owner) in &chunks {
-            let name = match owner {
-                Some(b) => format!("{}'s chunk", b.name()),
-                None => format!("free chunk #{}", position(&walk, *c)),
-            };
-            if c.addr > at {
-                return Err(Failure::new(
-                    format!(
-                        "{} bytes of map #{} belong to no chunk: lost memory (a split's rest not put \
-                         back on the list? a new run's rest dropped? a block never freed?)",
-                        c.addr - at,
-                        m.serial
-                    ),
-                    format!("a live or free chunk starting at {at:#x}"),
-                    format!("nothing until {name} at {:#x}", c.addr),
-                )
-                .at(at));
-            }
-            if c.addr < at {
-                return Err(Failure::new(
-                    format!("{name} overlaps the chunk before it in map #{}", m.serial),
-                    format!("chunks side by side: the next one starting at {at:#x}"),
-                    format!("{name} is {}", show(c)),
-                )
-                .at(c.addr));
-            }
-            at = c.end();
-        }
-        let lone_big = matches!(chunks.as_slice(), [(_, Some(b))] if is_big(b.size, page));
-        if at < m.end() && !lone_big {
-            return Err(Failure::new(
-                format!(
-                    "the last {} bytes of map #{} belong to no chunk: lost memory (a split's rest \
-                     or a new run's rest not put on the list?)",
-                    m.end() - at,
-                    m.serial
-                ),
-                format!(
-                    "chunks covering map #{} to its end, {:#x}",
-                    m.serial,
-                    m.end()
-                ),
-                format!("the last chunk ends at {at:#x}"),
-            )
-            .at(at));
-        }
-        if at > m.end() {
-            return Err(Failure::new(
-                format!("a chunk runs past the end of map #{}", m.serial),
-                format!("every chunk inside its run, which ends at {:#x}", m.end()),
-                format!("the last chunk ends at {at:#x}"),
-            )
-            .at(m.end() - 1));
-        }
-    }
-    Ok(())
-}
-
-/// Lesson 5 on: a run with no live block in it is one free chunk, the whole
-/// run (freeing every block of a run merges it back together).
-pub fn empty_run_is_one_chunk<H: Heap>(state: &State<'_, H>) -> CheckResult {
-    let walk = state.heap.free_blocks();
-    for m in state.log.mappings() {
-        let chunks = chunks_in(state.heap, state.model, &walk, &m);
-        if chunks.iter().any(|(_, owner)| owner.is_some()) {
-            continue;
-        }
-        let whole = Block {
-            addr: m.addr,
-            size: m.len,
-        };
-        if chunks.len() != 1 || chunks[0].0 != whole {
-            let found: Vec<String> = chunks.iter().map(|(c, _)| show(c)).collect();
-            return Err(Failure::new(
-                format!(
-                    "map #{} holds no live block, but is not one free chunk: freeing its blocks \
-                     should have merged them all",
-                    m.serial
-                ),
-                format!("one free chunk, the whole run {}", show(&whole)),
-                if found.is_empty() {
-                    "no free chunk in it at all".to_string()
-                } else {
-                    format!("{} free chunks: {}", found.len(), found.join(", "))
-                },
-            )
-            .at(m.addr));
-        }
-    }
-    Ok(())
-}
-
-/// Lesson 6: a big block gets one mapping of its own, from its chunk's first
-/// byte, whole pages, no more than it needs; freeing it unmaps exactly that
-/// mapping; the small path never unmaps.
-pub fn big_blocks_own_their_pages<H: Heap>(state: &State<'_, H>) -> CheckResult {
-    let page = state.log.page_size();
-    let maps: Vec<Mapping> = state
-        .page_events
-        .iter()
-        .filter_map(|e| match e {
-            PageEvent::Mapped(m) => Some(*m),
-            _ => None,
-        })
-        .collect();
-    let unmaps: Vec<String> = state
-        .page_events
-        .iter()
-        .filter_map(|e| match e {
-            PageEvent::Unmapped(m) => Some(format!("unmap({:#x}, {})", m.addr, m.len)),
-            PageEvent::BadUnmap { addr, len } => Some(format!("unmap({addr:#x}, {len})")),
-            _ => None,
-        })
-        .collect();
-    match state.done {
-        Done::Malloc { size, id: Some(id) } if is_big(*size, page) => {
-            let b = state.model.block(*id).expect("a new block is live");
-            let chunk = b.addr - HEADER;
-            let need = chunk_bytes_for(*size).unwrap_or(usize::MAX);
-            let want = align_up(need, page).unwrap_or(usize::MAX);
-            let ok = matches!(maps.as_slice(), [m] if m.addr == chunk && m.len == want);
-            if !ok {
-                let found: Vec<String> = maps
-                    .iter()
-                    .map(|m| format!("map({}) = {:#x}", m.len, m.addr))
-                    .collect();
-                return Err(Failure::new(
-                    format!(
-                        "malloc({size}) is big (its chunk, header included, is at least a page) \
-                         but did not get pages of its own"
-                    ),
-                    format!(
-                        "one map({want}) (the {need}-byte chunk rounded up to pages) whose first \
-                         16 bytes are {}'s header, at {chunk:#x}",
-                        b.name()
-                    ),
-                    if found.is_empty() {
-                        format!("no map call; {} is at {:#x}", b.name(), b.addr)
-                    } else {
-                        format!("{}; {} is at {:#x}", found.join(", "), b.name(), b.addr)
-                    },
-                )
-                .at(b.addr));
-            }
-        }
-        Done::Free(b) if is_big(b.size, page) => {
-            let chunk = b.addr - HEADER;
-            let mapping = state.log.events().iter().rev().find_map(|e| match e {
-                PageEvent::Mapped(m) if m.addr == chunk => Some(*m),
-                _ => None,
-            });
-            let want = mapping.map_or_else(
-                || format!("unmap({chunk:#x}, ...)"),
-                |m| format!("unmap({:#x}, {}) (map #{})", m.addr, m.len, m.serial),
-            );
-            let ok = matches!(state.page_events, [PageEvent::Unmapped(m)] if m.addr == chunk);
-            if !ok {
-                return Err(Failure::new(
-                    format!(
-                        "free({}) of a big block did not unmap exactly the pages mapped for it",
-                        b.name()
-                    ),
-                    format!("{want}, and nothing else"),
-                    if unmaps.is_empty() {
-                        "no unmap call (the pages stay mapped: a leak)".to_string()
-                    } else {
-                        unmaps.join(", ")
-                    },
-                )
-                .at(chunk));
-            }
-        }
-        Done::Free(b) if !unmaps.is_empty() => {
-            return Err(Failure::new(
-                format!("free({}) of a small block unmapped pages", b.name()),
-                "no unmap: small chunks go back on the free list; their runs stay mapped",
-                unmaps.join(", "),
-            )
-            .at(b.addr));
-        }
-        _ => {}
     }
     Ok(())
 }

@@ -2,37 +2,44 @@
 //! checks rely on, the configuration every free-list test starts from, and
 //! its parts:
 //!
-//! - [`checker`]: the heap checker's rules, run after every operation;
+//! - [`checker`], [`tiling`] and [`big_blocks`]: the heap checker's rules,
+//!   run after every operation (the list, the runs, lesson 6's big blocks);
 //! - [`picture`]: the layer that numbers free chunks in list order;
 //! - [`walk`]: the checker's own walk of the list, from memory, for when
 //!   the student's process stopped;
-//! - [`properties`] and [`scenarios`]: the tests every free-list lesson runs.
+//! - `properties` and `scenarios`: the tests every free-list lesson
+//!   runs, as tables, and [`coalescing`]: those of lessons 5 and 6.
 //!
 //! The checker relies on the chunk layout all three lessons use: a 16-byte
 //! header whose first word is the chunk size (header included, a multiple of
-//! 16); a free chunk is at least [`MIN_CHUNK`] bytes (a header and a list
-//! cell); `free_blocks()` reports `Block { addr: chunk start, size }`.
+//! 16); a free chunk is at least [`MIN_CHUNK_BYTES`] bytes (a header and a
+//! list cell); `free_blocks()` reports `Block { addr: chunk start, size }`.
+//! The numbers are the kit's ([`heaplab_kit::layout`]), the ones the
+//! lessons' `chunk.rs` declares its layout with.
 
+mod big_blocks;
 mod checker;
+mod coalescing;
 mod picture;
 mod properties;
 mod scenarios;
+mod tiling;
 pub mod walk;
 
-use heaplab_kit::{align_up, Block, Heap};
+use heaplab_kit::layout::{is_big_chunk, HEADER_BYTES, MIN_CHUNK_BYTES};
+use heaplab_kit::{align_up, Block, Heap, ALIGN};
 
-use crate::alloc::{header_word, Check, Config, LiveBlock, Mapping, Model, OpMix, SizeMix, HEADER};
+use heaplab_protocol::checks;
 
-pub use checker::{
-    address_ordered, big_blocks_own_their_pages, chunks_tile_runs, empty_run_is_one_chunk,
-    free_list_consistent, list_is_sane,
-};
+use crate::alloc::{header_word, Check, Config, LiveBlock, Mapping, Model, OpMix, SizeMix};
+
+pub use big_blocks::big_blocks_own_their_pages;
+pub use checker::{address_ordered, free_list_consistent, list_is_sane};
+pub use coalescing::{coalescing, lecture_case, merge_case};
 pub use picture::paint_free_chunks;
 pub use properties::{memory_is_reused, properties};
-pub use scenarios::{lecture_case, merge_case, neighbours, scenario, scenarios};
-
-/// The smallest chunk: a 16-byte header plus a list cell, rounded to 16.
-pub const MIN_CHUNK: usize = 32;
+pub use scenarios::{common, neighbours, scenario, tests, Row};
+pub use tiling::{chunks_tile_runs, empty_run_is_one_chunk};
 
 /// Which lesson's rules the checker applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,16 +67,17 @@ impl Rules {
 }
 
 /// The chunk size that serves `size` bytes: header plus payload, rounded up
-/// to 16, at least [`MIN_CHUNK`]; `None` on overflow.
+/// to 16, at least [`MIN_CHUNK_BYTES`]; `None` on overflow. The suites'
+/// own model of lesson 3's exercise, to check the students' against.
 pub fn chunk_bytes_for(size: usize) -> Option<usize> {
-    let n = align_up(size.checked_add(HEADER)?, 16)?;
-    Some(n.max(MIN_CHUNK))
+    let n = align_up(size.checked_add(HEADER_BYTES)?, ALIGN)?;
+    Some(n.max(MIN_CHUNK_BYTES))
 }
 
 /// True when lesson 6 serves `size` on the big path: its chunk, header
 /// included, is at least a page.
 pub fn is_big(size: usize, page: usize) -> bool {
-    chunk_bytes_for(size).is_none_or(|n| n >= page)
+    chunk_bytes_for(size).is_none_or(|n| is_big_chunk(n, page))
 }
 
 /// A live block's chunk: `[p - 16, p - 16 + 16 + usable_size(p))`, from the
@@ -78,11 +86,11 @@ pub fn live_chunk<H: Heap>(heap: &H, b: &LiveBlock) -> Block {
     // SAFETY: b came from this heap's malloc and has not been freed.
     let usable = unsafe { heap.usable_size(b.ptr) };
     let size = match usable {
-        Some(u) => u.saturating_add(HEADER),
+        Some(u) => u.saturating_add(HEADER_BYTES),
         None => header_word(b),
     };
     Block {
-        addr: b.addr - HEADER,
+        addr: b.addr - HEADER_BYTES,
         size,
     }
 }
@@ -161,7 +169,7 @@ pub fn config<H: Heap + 'static>(checks: &[Check], rules: Rules) -> Config<H> {
     }
     Config::new(checks)
         .with_headers()
-        .hook("free list", list_is_sane::<H>)
+        .hook(checks::FREE_CHUNK_LIVE, list_is_sane::<H>)
         .painter(paint_free_chunks::<H>)
         .post_mortem(walk::post_mortem::<H>)
         .ops(OpMix {

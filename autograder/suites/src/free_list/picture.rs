@@ -4,7 +4,9 @@
 use heaplab_kit::Heap;
 
 use super::show;
-use crate::alloc::{Model, PageLog, Picture, HEADER};
+use heaplab_kit::layout::HEADER_BYTES;
+
+use crate::alloc::{Model, PageLog, Picture};
 
 /// The picture layer: each free chunk drawn as `-`, its first 16 bytes as
 /// its place in the free list (1 to 9, then `+`).
@@ -24,7 +26,7 @@ pub fn paint_free_chunks<H: Heap>(heap: &H, _model: &Model, _log: &PageLog, pic:
         } else {
             '+'
         };
-        pic.paint(f.addr, HEADER.min(f.size.max(1)), mark);
+        pic.paint(f.addr, HEADER_BYTES.min(f.size.max(1)), mark);
     }
     if !walk.is_empty() {
         pic.legend("- free chunk");

@@ -11,9 +11,10 @@ use super::{
     address_ordered, chunks_tile_runs, config, empty_run_is_one_chunk, free_list_consistent,
     live_chunk, show, with_base, Rules, BASE,
 };
-use crate::alloc::{self, Check, Config, Failure, InstrumentedPages, Session};
+use crate::alloc::{self, Check, CheckResult, Config, Failure, InstrumentedPages, Session, State};
 use crate::cases;
 use crate::harness::{Ctx, Test};
+use heaplab_protocol::checks;
 
 /// A seeded runner for the properties this module drives itself (same seed
 /// scheme as `alloc::check_property`: the seed and the test's name).
@@ -100,62 +101,80 @@ fn found<T: ?Sized>(_: &T) -> String {
     "(the shortest failing case found, then every live block freed)".to_string()
 }
 
-/// The properties every free-list lesson runs: one idea each, each with the
-/// guards it needs (alignment, the page source's contract, headers).
+/// A lesson's own rule, run after every operation: its check name
+/// (`heaplab_protocol::checks`) and the check.
+type Rule<H> = (&'static str, fn(&State<'_, H>) -> CheckResult);
+
+/// A row of the properties' table: the test's name, the built-in checks it
+/// runs besides [`BASE`], and the heap checker's rule it adds, if any.
+type Row<H> = (&'static str, &'static [Check], Option<Rule<H>>);
+
+/// The properties every free-list lesson runs, one idea each.
+fn common<H: Heap>() -> Vec<Row<H>> {
+    vec![
+        ("blocks_are_aligned_and_inside_mapped_pages", &[], None),
+        ("blocks_do_not_overlap", &[Check::NoOverlap], None),
+        ("contents_are_kept", &[Check::ContentsKept], None),
+        (
+            "headers_hold_chunk_sizes",
+            &[Check::Headers, Check::UsableSize],
+            None,
+        ),
+        (
+            "stats_match_the_page_source",
+            &[Check::PageStats, Check::ChunkStats],
+            None,
+        ),
+        (
+            "free_list_is_consistent",
+            &[Check::Headers],
+            Some((checks::FREE_LENGTH, free_list_consistent::<H>)),
+        ),
+        (
+            "every_byte_belongs_to_one_chunk",
+            &[Check::Headers],
+            Some((checks::LOST_BYTES, chunks_tile_runs::<H>)),
+        ),
+    ]
+}
+
+/// The properties of coalescing (lessons 5 and 6).
+fn coalescing<H: Heap>() -> Vec<Row<H>> {
+    vec![
+        (
+            "free_list_is_in_address_order",
+            &[Check::Headers],
+            Some((checks::ADDRESS_ORDER, address_ordered::<H>)),
+        ),
+        (
+            "freed_run_is_one_chunk",
+            &[Check::Headers],
+            Some((checks::EMPTY_RUN, empty_run_is_one_chunk::<H>)),
+        ),
+    ]
+}
+
+/// The properties every free-list lesson runs, and those of coalescing
+/// when `rules` say so; last, random map refusals.
 pub fn properties<H, F>(make: &Rc<F>, rules: Rules) -> Vec<Test>
 where
     H: Heap + 'static,
     F: Fn(InstrumentedPages) -> H + 'static,
 {
-    let prop = |name, config| alloc::property(name, make.clone(), config);
-    let mut tests = vec![
-        prop(
-            "blocks_are_aligned_and_inside_mapped_pages",
-            config::<H>(&[Check::SourceContract, Check::Aligned], rules),
-        ),
-        prop(
-            "blocks_do_not_overlap",
-            config::<H>(&with_base(&[Check::NoOverlap]), rules),
-        ),
-        prop(
-            "contents_are_kept",
-            config::<H>(&with_base(&[Check::ContentsKept]), rules),
-        ),
-        prop(
-            "headers_hold_chunk_sizes",
-            config::<H>(&with_base(&[Check::Headers, Check::UsableSize]), rules),
-        ),
-        prop(
-            "stats_match_the_page_source",
-            config::<H>(&with_base(&[Check::PageStats, Check::ChunkStats]), rules),
-        ),
-        prop(
-            "free_list_is_consistent",
-            config::<H>(&with_base(&[Check::Headers]), rules)
-                .hook("free list consistent", free_list_consistent::<H>),
-        ),
-        prop(
-            "every_byte_belongs_to_one_chunk",
-            config::<H>(&with_base(&[Check::Headers]), rules)
-                .hook("every byte in one chunk", chunks_tile_runs::<H>),
-        ),
-    ];
+    let mut rows = common::<H>();
     if rules.coalescing {
-        tests.push(prop(
-            "free_list_is_in_address_order",
-            config::<H>(&with_base(&[Check::Headers]), rules).hook(
-                "address order, no touching free chunks",
-                address_ordered::<H>,
-            ),
-        ));
-        tests.push(prop(
-            "freed_run_is_one_chunk",
-            config::<H>(&with_base(&[Check::Headers]), rules).hook(
-                "an empty run is one free chunk",
-                empty_run_is_one_chunk::<H>,
-            ),
-        ));
+        rows.extend(coalescing::<H>());
     }
+    let mut tests: Vec<Test> = rows
+        .into_iter()
+        .map(|(name, checks, rule)| {
+            let mut config = config::<H>(&with_base(checks), rules);
+            if let Some((what, check)) = rule {
+                config = config.hook(what, check);
+            }
+            alloc::property(name, make.clone(), config)
+        })
+        .collect();
     // Fault injection: maps refused at random; malloc says None, never
     // panics, and the blocks already handed out keep their bytes.
     let mut refusals = config::<H>(
@@ -163,6 +182,10 @@ where
         rules,
     );
     refusals.ops.refuse_next_map = 1;
-    tests.push(prop("random_map_refusals_are_survived", refusals));
+    tests.push(alloc::property(
+        "random_map_refusals_are_survived",
+        make.clone(),
+        refusals,
+    ));
     tests
 }

@@ -7,7 +7,7 @@
 //!   chunk ─┬──────────────┬──────────────┬───────────────┐
 //!          │ size: usize  │ flags: usize │ next: address │   a free chunk: its list link
 //!          └──────────────┴──────────────┴───────────────┘   is the word right after the
-//!          0              8              16 = NEXT          16-byte header (lessons 4-7)
+//!          0              8              16 = LINK_OFFSET   16-byte header (lessons 4-7)
 //! ```
 //!
 //! The walk starts from chunks the checker knows were on the list (the
@@ -17,12 +17,13 @@
 
 use std::collections::HashMap;
 
-use heaplab_kit::Heap;
+use heaplab_kit::layout::{HEADER_BYTES, LINK_OFFSET, MIN_CHUNK_BYTES};
+use heaplab_kit::{Heap, ALIGN};
 
-use crate::alloc::{Model, PageLog, Picture, HEADER};
+use heaplab_protocol::checks;
 
-/// Offset of a free chunk's list link from the chunk's start.
-pub const NEXT: usize = HEADER;
+use crate::alloc::{Finding, Model, PageLog, Picture};
+
 /// Chunks walked at most (a list this long is reported as such).
 const LIMIT: usize = 100_000;
 
@@ -66,7 +67,11 @@ pub fn walk(log: &PageLog, head: usize) -> Walk {
         if let Some(&to) = seen.get(&at) {
             break End::Cycle { to };
         }
-        if !at.is_multiple_of(16) || log.mapping_holding(at, NEXT + 8).is_none() {
+        if !at.is_multiple_of(ALIGN)
+            || log
+                .mapping_holding(at, LINK_OFFSET + size_of::<usize>())
+                .is_none()
+        {
             break End::Outside { addr: at };
         }
         if chunks.len() >= LIMIT {
@@ -74,7 +79,7 @@ pub fn walk(log: &PageLog, head: usize) -> Walk {
         }
         seen.insert(at, chunks.len());
         chunks.push(at);
-        at = word(at + NEXT);
+        at = word(at + LINK_OFFSET);
     };
     Walk { chunks, end }
 }
@@ -130,7 +135,7 @@ fn heads<H: Heap>(heap: &H, model: &Model, log: &PageLog) -> Vec<usize> {
         !model
             .live
             .iter()
-            .any(|b| b.addr.saturating_sub(HEADER) == a)
+            .any(|b| b.addr.saturating_sub(HEADER_BYTES) == a)
     }));
     let mut seen = std::collections::HashSet::new();
     heads.retain(|h| seen.insert(*h));
@@ -145,7 +150,7 @@ pub fn post_mortem<H: Heap>(
     model: &Model,
     log: &PageLog,
     pic: &mut Picture,
-) -> Option<String> {
+) -> Option<Finding> {
     let starts = heads(heap, model, log);
     let walks: Vec<(usize, Walk)> = starts.iter().map(|&h| (h, walk(log, h))).collect();
     // A cycle is the most telling; then a link out of the pages; then the
@@ -156,10 +161,13 @@ pub fn post_mortem<H: Heap>(
         .or_else(|| walks.iter().find(|(_, w)| w.end != End::Null))
         .or_else(|| walks.first())?;
     paint(chosen, log, pic);
-    Some(format!(
-        "\nthe checker's own walk of the free list, read from memory from {head:#x}:\n  {}",
-        describe(chosen)
-    ))
+    Some(Finding {
+        note: format!(
+            "\nthe checker's own walk of the free list, read from memory from {head:#x}:\n  {}",
+            describe(chosen)
+        ),
+        check: matches!(chosen.end, End::Cycle { .. }).then_some(checks::LIST_CYCLE),
+    })
 }
 
 /// Paints the walked chunks as free chunks, numbered in walk order.
@@ -168,8 +176,12 @@ fn paint(w: &Walk, log: &PageLog, pic: &mut Picture) {
         // The chunk's size word, if it is a plausible size inside the run.
         let size = word(addr);
         let size = match log.mapping_holding(addr, 1) {
-            Some(m) if size >= 32 && size.is_multiple_of(16) && m.holds(addr, size) => size,
-            _ => 32,
+            Some(m)
+                if size >= MIN_CHUNK_BYTES && size.is_multiple_of(ALIGN) && m.holds(addr, size) =>
+            {
+                size
+            }
+            _ => MIN_CHUNK_BYTES,
         };
         pic.paint(addr, size, '-');
         let mark = if i < 9 {
@@ -177,7 +189,7 @@ fn paint(w: &Walk, log: &PageLog, pic: &mut Picture) {
         } else {
             '+'
         };
-        pic.paint(addr, HEADER, mark);
+        pic.paint(addr, HEADER_BYTES, mark);
     }
     if !w.chunks.is_empty() {
         pic.legend("- free chunk");

@@ -20,6 +20,7 @@ use crate::alloc::InstrumentedPages;
 use crate::harness::{self, Suite, Test};
 use crate::outside::{artifact, notice_todo};
 
+pub mod global_alloc;
 pub mod ops;
 mod preload;
 mod real_programs;
@@ -46,7 +47,8 @@ where
     let make = Rc::new(make);
     let shared = Rc::new(shared);
     let mut tests = ops::tests(&make);
-    tests.extend(threads::tests(&shared));
+    tests.push(threads::test(&shared));
+    tests.push(global_alloc::test(&shared));
     tests.extend(outside_tests());
     Suite {
         tests,

@@ -1,5 +1,4 @@
-//! The heap behind the student's lock, shared by threads, and Rust's
-//! `GlobalAlloc` contract.
+//! The heap behind the student's lock, shared by threads.
 //!
 //! The threads run in the process that holds the heap (the student's); what
 //! they report is only a report. The verdict comes from what the checker
@@ -7,7 +6,6 @@
 //! and lies inside mapped pages, apart from the others; and once they are
 //! freed, every mapped byte is back on the free list.
 
-use std::alloc::Layout;
 use std::rc::Rc;
 
 use heaplab_protocol::messages::ThreadsReport;
@@ -22,22 +20,11 @@ const THREADS: u32 = 4;
 /// Operations per thread.
 const ROUNDS: u32 = if cfg!(miri) { 50 } else { 4000 };
 
-/// Tests of the shared heap; `shared` makes one.
-pub fn tests<S: SharedApi + 'static, G: Fn() -> S + 'static>(shared: &Rc<G>) -> Vec<Test> {
-    let threads = shared.clone();
-    let contract = shared.clone();
-    vec![
-        Test::new("threads_share_the_heap", move |ctx| {
-            threads_share(ctx, &threads())
-        }),
-        global_alloc_test(contract),
-    ]
-}
-
-/// `global_alloc_contract`, on the heaps `shared` makes.
-pub fn global_alloc_test<S: SharedApi + 'static, G: Fn() -> S + 'static>(shared: Rc<G>) -> Test {
-    Test::new("global_alloc_contract", move |_| {
-        global_alloc_contract(&shared())
+/// The threads test; `shared` makes the heap.
+pub fn test<S: SharedApi + 'static, G: Fn() -> S + 'static>(shared: &Rc<G>) -> Test {
+    let shared = shared.clone();
+    Test::new("threads_share_the_heap", move |ctx| {
+        threads_share(ctx, &shared())
     })
 }
 
@@ -143,96 +130,6 @@ fn nothing_lost(heap: &impl SharedApi) -> Result<(), Failure> {
             blocks.len(),
             stats.free_length
         )));
-    }
-    Ok(())
-}
-
-/// Rust's allocator contract (`core::alloc::GlobalAlloc`): the layout's
-/// alignment honoured by `alloc`, `alloc_zeroed` and `realloc`; zeroed memory
-/// zero; contents kept by `realloc`; null (never a panic) when memory runs
-/// out.
-fn global_alloc_contract(shared: &impl SharedApi) -> Result<(), Failure> {
-    let heap = shared.global();
-    for align in [1usize, 2, 8, 16, 32, 64, 256, 4096] {
-        for size in [1usize, 24, 100, 3000, 70_000] {
-            let layout = Layout::from_size_align(size, align).expect("valid");
-            // SAFETY: a non-zero layout.
-            let p = unsafe { heap.alloc(layout) };
-            if p.is_null() || !(p as usize).is_multiple_of(align) {
-                return Err(Failure::text(format!("alloc(size {size}, align {align}) returned {p:p}: expected a non-null multiple of {align}")));
-            }
-            // SAFETY: p has `size` bytes.
-            unsafe { p.write_bytes(0xC3, size) };
-            // A freed dirty block first, so that alloc_zeroed is likely to get
-            // used memory back, not a fresh (already zero) page.
-            // SAFETY: a non-zero layout; the block is freed at once.
-            unsafe {
-                let dirty = heap.alloc(layout);
-                if !dirty.is_null() {
-                    dirty.write_bytes(0x5A, size);
-                    heap.dealloc(dirty, layout);
-                }
-            }
-            // SAFETY: a non-zero layout.
-            let z = unsafe { heap.alloc_zeroed(layout) };
-            if z.is_null() || !(z as usize).is_multiple_of(align) {
-                return Err(Failure::text(format!("alloc_zeroed(size {size}, align {align}) returned {z:p}: expected a non-null multiple of {align}")));
-            }
-            // SAFETY: z has `size` bytes.
-            let zeros = unsafe { std::slice::from_raw_parts(z, size) };
-            if let Some(at) = zeros.iter().position(|&b| b != 0) {
-                return Err(Failure::text(format!(
-                    "alloc_zeroed(size {size}, align {align}): byte {at} is {:#04x}, expected 0",
-                    zeros[at]
-                )));
-            }
-            let (mut cur, mut cur_size) = (p, size);
-            for new_size in [size / 2 + 1, size * 3, size] {
-                let old = Layout::from_size_align(cur_size, align).expect("valid");
-                // SAFETY: cur is live with layout `old`; new_size is valid for align.
-                let q = unsafe { heap.realloc(cur, old, new_size) };
-                if q.is_null() || !(q as usize).is_multiple_of(align) {
-                    return Err(Failure::text(format!(
-                        "realloc(size {cur_size} → {new_size}, align {align}) returned {q:p}: expected a non-null multiple of {align} (realloc keeps the layout's alignment)"
-                    )));
-                }
-                let kept = cur_size.min(new_size);
-                // SAFETY: q has at least `kept` bytes.
-                let bytes = unsafe { std::slice::from_raw_parts(q, kept) };
-                if let Some(at) = bytes.iter().position(|&b| b != 0xC3) {
-                    return Err(Failure::text(format!(
-                        "realloc(size {cur_size} → {new_size}, align {align}) lost the contents: byte {at} is {:#04x}, expected 0xc3",
-                        bytes[at]
-                    )));
-                }
-                // SAFETY: q has new_size bytes.
-                unsafe { q.write_bytes(0xC3, new_size) };
-                (cur, cur_size) = (q, new_size);
-            }
-            // SAFETY: cur is live with this layout (cur_size == size).
-            unsafe {
-                heap.dealloc(
-                    cur,
-                    Layout::from_size_align(cur_size, align).expect("valid"),
-                )
-            };
-            // SAFETY: z is live with `layout`.
-            unsafe { heap.dealloc(z, layout) };
-        }
-    }
-    shared.refuse_maps(true);
-    let huge = Layout::from_size_align(1 << 30, 16).expect("valid");
-    // SAFETY: a non-zero layout.
-    let p = unsafe { heap.alloc(huge) };
-    if !p.is_null() {
-        return Err(Failure::text(format!(
-            "alloc of 1 GiB while the page source refuses every map returned {p:p}: expected null"
-        )));
-    }
-    // SAFETY: a non-zero layout.
-    let z = unsafe { heap.alloc_zeroed(Layout::from_size_align(1 << 30, 4096).expect("valid")) };
-    if !z.is_null() {
-        return Err(Failure::text(format!("alloc_zeroed of 1 GiB while the page source refuses every map returned {z:p}: expected null")));
     }
     Ok(())
 }

@@ -55,7 +55,7 @@ where
     tests.push(ops::out_of_memory_test(&make, Layout::Any));
     tests.push(reuse::test(&make));
     tests.push(threads::test());
-    tests.push(crate::lesson7::threads::global_alloc_test(Rc::new(shared)));
+    tests.push(crate::lesson7::global_alloc::test(&Rc::new(shared)));
     tests.extend(crate::lesson7::outside_tests());
     tests.extend(measured(&make));
     Suite {

@@ -418,4 +418,3 @@ impl Drop for RemoteHeap {
         }
     }
 }
-

@@ -148,7 +148,8 @@ pub(crate) fn unexpected(reply: Reply, during: &str) -> Failure {
             if todo {
                 crate::harness::note_todo(location.clone());
             }
-            Failure::text(format!("{during} panicked at {location}: {message}")).check("panic")
+            Failure::text(format!("{during} panicked at {location}: {message}"))
+                .check(heaplab_protocol::checks::PANIC)
         }
         Reply::Error(e) | Reply::Unsupported { what: e } => Failure::text(format!("{during}: {e}")),
         other => Failure::text(format!("{during}: an odd reply {other:?}")),

@@ -8,7 +8,8 @@
 //! anyway); a built program is copied out, and its tests run while the next
 //! submission builds, `--jobs` submissions at a time. Nothing a submission
 //! does (no crate, a compile error, a crash, a hang) stops the batch: it gets
-//! a row saying so.
+//! a row saying so. The submissions are `submissions.rs`'s, the CSV
+//! `gradebook.rs`'s.
 
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
@@ -21,10 +22,16 @@ use std::time::{Duration, Instant};
 use crate::build::{self, Build, BuildOptions, Variant};
 use crate::course::{Course, Lesson};
 use crate::grade::{Job, Quiet, DEFAULT_SEED};
-use crate::locate::{find_crate, package_name};
+use crate::locate::find_crate;
 use crate::report::{self, Graded};
 use crate::runner;
 use crate::Fatal;
+
+mod gradebook;
+mod submissions;
+
+use gradebook::{first_line, write_csv};
+use submissions::{collect, infer_lesson, Submission};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -82,12 +89,6 @@ struct Row {
     earned: BTreeMap<String, u32>,
     message: String,
     elapsed: Duration,
-}
-
-/// One submission to grade.
-struct Submission {
-    name: String,
-    path: PathBuf,
 }
 
 /// `grade batch DIR [--lesson L] [--jobs N] [--out DIR]`: exit 0 when every
@@ -282,6 +283,7 @@ fn grade_one(ctx: &Ctx, sub: &Submission) -> Result<GradedRow, Fatal> {
     let crate_dir = find_crate(&sub.path, lesson).map_err(Fatal::new)?;
     let crate_dir = std::fs::canonicalize(&crate_dir).unwrap_or(crate_dir);
     let job = Job {
+        columns: None,
         course: ctx.course,
         lesson,
         variant: Variant::Submission(crate_dir.clone()),
@@ -302,6 +304,7 @@ fn grade_one(ctx: &Ctx, sub: &Submission) -> Result<GradedRow, Fatal> {
         let options = BuildOptions {
             offline: ctx.offline,
             color: false,
+            progress: false,
         };
         match job.build(&ctx.target, &options)? {
             // The next build overwrites the program: run a copy of it.
@@ -338,132 +341,4 @@ fn write_reports(ctx: &Ctx, sub: &Submission, graded: &Graded) -> Result<(), Fat
     };
     write("json", report::json::render(graded))?;
     write("txt", report::autolab::summary(graded))
-}
-
-/// The submissions under `dir`, sorted by name: folders as they are,
-/// archives unpacked into `work`. Hidden entries are skipped.
-fn collect(dir: &Path, work: &Path) -> Result<Vec<Submission>, Fatal> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Fatal::new(format!("cannot read {}: {e}", dir.display())))?;
-    let mut subs = Vec::new();
-    for entry in entries.flatten() {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        if file_name.starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            subs.push(Submission {
-                name: file_name,
-                path,
-            });
-            continue;
-        }
-        let Some((name, kind)) = archive_kind(&file_name) else {
-            eprintln!("skipping {}: not a folder or an archive", path.display());
-            continue;
-        };
-        let into = work.join("unpacked").join(name);
-        let _ = std::fs::remove_dir_all(&into);
-        // An archive that cannot be unpacked still gets its row (no crate).
-        if let Err(e) = unpack(&path, kind, &into) {
-            eprintln!("{}: cannot unpack: {e}", path.display());
-        }
-        subs.push(Submission {
-            name: name.to_string(),
-            path: into,
-        });
-    }
-    subs.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(subs)
-}
-
-#[derive(Clone, Copy)]
-enum Archive {
-    Zip,
-    Tar,
-    TarGz,
-}
-
-fn archive_kind(file_name: &str) -> Option<(&str, Archive)> {
-    for (suffix, kind) in [
-        (".tar.gz", Archive::TarGz),
-        (".tgz", Archive::TarGz),
-        (".tar", Archive::Tar),
-        (".zip", Archive::Zip),
-    ] {
-        if let Some(name) = file_name.strip_suffix(suffix) {
-            return Some((name, kind));
-        }
-    }
-    None
-}
-
-/// Unpacks an archive; `tar` and `zip` refuse entries that would land
-/// outside `into`.
-fn unpack(path: &Path, kind: Archive, into: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(into)?;
-    let file = std::fs::File::open(path)?;
-    match kind {
-        Archive::Tar => tar::Archive::new(file).unpack(into),
-        Archive::TarGz => tar::Archive::new(flate2::read::GzDecoder::new(file)).unpack(into),
-        Archive::Zip => zip::ZipArchive::new(file)
-            .and_then(|mut z| z.extract(into))
-            .map_err(std::io::Error::other),
-    }
-}
-
-/// The lesson whose crate (package `lessonN`) the first submission that has
-/// one holds.
-fn infer_lesson<'a>(course: &'a Course, subs: &[Submission]) -> Result<&'a Lesson, Fatal> {
-    for sub in subs {
-        for lesson in &course.manifest.lessons {
-            if let Ok(found) = find_crate(&sub.path, lesson) {
-                if package_name(&found).as_deref() == Some(lesson.id.as_str()) {
-                    eprintln!(
-                        "grading {} (found in {}; --lesson picks another)",
-                        lesson.id, sub.name
-                    );
-                    return Ok(lesson);
-                }
-            }
-        }
-    }
-    Err(Fatal::new(
-        "cannot tell which lesson these submissions are: no Cargo.toml names a lesson's package; pass --lesson",
-    ))
-}
-
-/// `grades.csv`: submission, lesson, status, score, max, one column per test
-/// (points earned, empty when not graded), message.
-fn write_csv(path: &Path, lesson: &Lesson, rows: &[Row]) -> Result<(), Fatal> {
-    let fail = |e: csv::Error| Fatal::new(format!("cannot write {}: {e}", path.display()));
-    let mut w = csv::Writer::from_path(path).map_err(fail)?;
-    let mut header = vec!["submission", "lesson", "status", "score", "max"];
-    header.extend(lesson.tests.iter().map(|t| t.name.as_str()));
-    header.push("message");
-    w.write_record(&header).map_err(fail)?;
-    for row in rows {
-        let mut record = vec![
-            row.submission.clone(),
-            lesson.id.clone(),
-            row.status.as_str().to_string(),
-            row.score.to_string(),
-            lesson.max_points().to_string(),
-        ];
-        record.extend(lesson.tests.iter().map(|t| {
-            row.earned
-                .get(&t.name)
-                .map(u32::to_string)
-                .unwrap_or_default()
-        }));
-        record.push(first_line(&row.message).to_string());
-        w.write_record(&record).map_err(fail)?;
-    }
-    w.flush()
-        .map_err(|e| Fatal::new(format!("cannot write {}: {e}", path.display())))
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("")
 }
