@@ -126,6 +126,8 @@ enum Flaw {
     /// check of the header's flags): a double free or a foreign pointer
     /// goes unnoticed.
     FreeTrusts,
+    /// `free` leaves the old bytes in the payload (no junk fill).
+    NoJunk,
 }
 
 /// A bump heap (with an optional 16-byte size header) with one planted bug.
@@ -248,6 +250,22 @@ impl<S: PageSource> Broken<S> {
         self.carve(chunk, payload)
     }
 
+    /// Fills the payload of the block at `ptr` with junk, as far as its
+    /// header says, when that stays inside the current run or this heap's
+    /// own buffer (a planted flaw may have broken the header).
+    fn junk_fill(&self, ptr: NonNull<u8>) {
+        // SAFETY: malloc wrote a header in front of every block it carved.
+        let size = unsafe { (ptr.as_ptr() as *const usize).sub(2).read() };
+        let (at, len) = (ptr.as_ptr() as usize, size.saturating_sub(self.header));
+        let own = self.own.as_ptr() as usize..self.own.as_ptr() as usize + 16 * self.own.len();
+        let inside = |start: usize, end: usize| at >= start && at + len <= end;
+        if inside(self.run_start, self.end) || inside(own.start, own.end) {
+            // SAFETY: [ptr, ptr + len) is the block's payload, inside memory
+            // this heap carves (just checked).
+            unsafe { ptr.write_bytes(0xDB, len) };
+        }
+    }
+
     /// Hands out the next `chunk` bytes of the current run.
     fn carve(&mut self, chunk: usize, payload: usize) -> Option<NonNull<u8>> {
         let start = self.next;
@@ -291,6 +309,9 @@ impl<S: PageSource> Heap for Broken<S> {
             self.stats.chunks_freed += 1;
         }
         self.live -= 1;
+        if self.header > 0 && !self.has(Flaw::NoJunk) {
+            self.junk_fill(ptr);
+        }
         let at = ptr.as_ptr() as usize;
         if self.has(Flaw::UnmapOnFree) && at >= self.run_start && at < self.end {
             let run = NonNull::new(self.run_start as *mut u8).expect("a run");
@@ -522,6 +543,7 @@ fn lesson3_cases() -> Vec<(Flaw, Vec<&'static str>)> {
             Flaw::FreeTrusts,
             vec!["double_free_is_stopped", "foreign_pointer_is_stopped"],
         ),
+        (Flaw::NoJunk, vec!["free_fills_the_payload_with_junk"]),
     ]
 }
 

@@ -227,6 +227,11 @@ enum Flaw {
     /// `free` of a pointer that is not a live block returns quietly: a
     /// double free or a foreign pointer goes unnoticed.
     FreeTrusts,
+    /// `free` leaves the old bytes in the payload (no junk fill): a use
+    /// after free reads believable data.
+    NoJunk,
+    /// `usable_size` answers `None`, as if the heap had no headers.
+    UsableNone,
 }
 
 const RUN_BYTES: usize = 64 * 1024;
@@ -463,6 +468,12 @@ impl<S: PageSource> Heap for Mini<S> {
             self.stats.pages_unmapped += size / page;
             return;
         }
+        if !self.has(Flaw::NoJunk) {
+            let len = (chunk + size).saturating_sub(ptr.as_ptr() as usize);
+            // SAFETY: [ptr, chunk + size) is the freed chunk's payload, in
+            // its run (this heap keeps its list outside the chunks).
+            unsafe { ptr.write_bytes(0xDB, len) };
+        }
         if self.has(Flaw::JunkOverrun) {
             let end = chunk + size;
             let inside = self
@@ -479,6 +490,9 @@ impl<S: PageSource> Heap for Mini<S> {
     }
 
     unsafe fn usable_size(&self, ptr: NonNull<u8>) -> Option<usize> {
+        if self.has(Flaw::UsableNone) {
+            return None;
+        }
         let word = (ptr.as_ptr() as usize - 16) as *const usize;
         // SAFETY: the header word lies inside the block's mapping.
         Some(unsafe { word.read_unaligned() }.saturating_sub(16))
@@ -574,6 +588,8 @@ fn shared_cases() -> Vec<(Flaw, Vec<&'static str>)> {
         ),
         (Flaw::RestLost, vec!["new_run_rest_goes_on_the_list"]),
         (Flaw::JunkOverrun, vec!["contents_are_kept"]),
+        (Flaw::NoJunk, vec!["free_fills_the_payload_with_junk"]),
+        (Flaw::UsableNone, vec!["headers_hold_chunk_sizes"]),
         (Flaw::PayloadSizeInHeader, vec!["headers_hold_chunk_sizes"]),
         (Flaw::PagesMiscounted, vec!["stats_match_the_page_source"]),
         (

@@ -62,7 +62,8 @@ pub enum Check {
     NoOverlap,
     /// Every written live block still holds the bytes written to it.
     ContentsKept,
-    /// `usable_size(p)`, when the heap reports one, is at least the size asked.
+    /// `usable_size(p)` is at least the size asked; `None` only from a heap
+    /// without headers (lesson 2's), which cannot tell.
     UsableSize,
     /// Lessons 3-6 layout: the word 16 bytes before the payload is the chunk
     /// size, a multiple of 16, holding header and request, inside the mapping;
@@ -489,6 +490,18 @@ fn usable_size<H: Heap>(state: &State<'_, H>) -> CheckResult {
     for b in &state.model.live {
         // SAFETY: b came from this heap's malloc and is not freed.
         let usable = unsafe { state.heap.usable_size(b.ptr) };
+        if usable.is_none() && state.header > 0 {
+            return Err(Failure::new(
+                format!("usable_size({}) returned None", b.name()),
+                format!(
+                    "Some(n), n >= {}: a heap with headers reads the usable bytes from the \
+                     block's header",
+                    b.size
+                ),
+                "None",
+            )
+            .at(b.addr));
+        }
         if let Some(u) = usable {
             if u < b.size {
                 return Err(Failure::new(

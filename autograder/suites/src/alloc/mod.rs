@@ -82,6 +82,7 @@
 
 mod check;
 pub mod fault;
+pub mod junk;
 pub mod misuse;
 mod model;
 mod pages;

@@ -11,7 +11,7 @@ use super::{
     chunk_bytes_for, config, free_chunk_holding, free_chunk_sizes, live_chunk, position, show,
     Rules, BASE,
 };
-use crate::alloc::{self, fault, misuse, Failure, InstrumentedPages, ScenarioFn, Session};
+use crate::alloc::{self, fault, junk, misuse, Failure, InstrumentedPages, ScenarioFn, Session};
 use crate::harness::Test;
 
 /// A row of a free-list scenario table: the test's name and the scenario.
@@ -22,6 +22,10 @@ pub type Row<H> = (&'static str, ScenarioFn<H>);
 pub fn common<H: Heap>() -> Vec<Row<H>> {
     vec![
         ("freed_block_is_reused", freed_block_is_reused),
+        (
+            "free_fills_the_payload_with_junk",
+            junk::freed_payload_is_junk,
+        ),
         (
             "new_run_rest_goes_on_the_list",
             new_run_rest_goes_on_the_list,

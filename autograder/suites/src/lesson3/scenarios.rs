@@ -1,11 +1,11 @@
 //! Lesson 3's named scenarios and fault injection, as a table
 //! ([`lesson3`]): lesson 2's that still hold with headers, four about
-//! the header itself, and two misuses `free` must stop.
+//! the header itself, free's junk fill, and two misuses `free` must stop.
 
 use heaplab_kit::layout::HEADER_BYTES;
 use heaplab_kit::Heap;
 
-use crate::alloc::{fault, header_word, misuse, Check, Failure, Session};
+use crate::alloc::{fault, header_word, junk, misuse, Check, Failure, Session};
 use crate::lesson2::scenarios::{
     expect_maps, fill_a_page, first_map_refused, free_is_counted, malloc_zero_is_unique,
     one_byte_costs_one_page, refused_map_returns_none, Row,
@@ -39,6 +39,11 @@ pub(super) fn lesson3<H: Heap>() -> Vec<Row<H>> {
             "free_leaves_neighbours_alone",
             &[Check::Headers, Check::ContentsKept],
             free_leaves_neighbours_alone,
+        ),
+        (
+            "free_fills_the_payload_with_junk",
+            &[Check::Headers],
+            junk::freed_payload_is_junk,
         ),
         (
             "malloc_zero_is_unique_and_freeable",
