@@ -72,10 +72,10 @@ fn grade_with(manifest: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// A test-only course on the grader's fixture suite: `passes` (2 points) and
-/// `fails` (1 point) hidden, `answer` (3 points) not.
-#[test]
-fn hidden_tests_run_only_when_asked_and_keep_their_details() {
+/// A test-only course on the grader's fixture suite in `course`: `passes`
+/// (2 points) and `fails` (1 point) hidden, `answer` (3 points) not. Its
+/// manifest.
+fn course_with_hidden_tests(course: &Path) -> PathBuf {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture-course");
     let fixture_manifest: toml::Table = fs::read_to_string(fixture.join("course.toml"))
         .unwrap()
@@ -84,8 +84,6 @@ fn hidden_tests_run_only_when_asked_and_keep_their_details() {
     let lesson = &fixture_manifest["lesson"][0];
     let checker = lesson["checker"].as_str().unwrap().to_string();
     let subject = lesson["subject"].as_str().unwrap().to_string();
-    let tmp = tempfile::tempdir().unwrap();
-    let course = tmp.path();
     copy_dir(&fixture.join("lessons"), &course.join("lessons"));
     copy_dir(&fixture.join("solutions"), &course.join("solutions"));
     fs::copy(root().join("Cargo.lock"), course.join("Cargo.lock")).unwrap();
@@ -113,6 +111,13 @@ fn hidden_tests_run_only_when_asked_and_keep_their_details() {
         ));
     }
     fs::write(&manifest, course_toml).unwrap();
+    manifest
+}
+
+#[test]
+fn hidden_tests_run_only_when_asked_and_keep_their_details() {
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = course_with_hidden_tests(tmp.path());
 
     // Without --include-hidden: only `answer` runs, and the run says what it left out.
     let local = grade_with(&manifest, &["misbehave", "--solution", "--format", "json"]);

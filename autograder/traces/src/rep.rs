@@ -224,52 +224,14 @@ fn parse_body(file: &str, text: &str) -> Result<(Header, Body), ParseError> {
         message,
     };
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-
-    // The header: four numbers, one a line in malloc-lab's files; any
-    // whitespace between them is accepted.
-    let mut header = [0usize; 4];
-    let mut header_lines = [0usize; 4];
-    let mut filled = 0;
-    let mut last_line = 0;
-    while filled < 4 {
-        let Some((n, line)) = lines.next() else {
-            return Err(err(
-                last_line,
-                format!(
-                    "the file ends before the header is complete: expected {} (a number)",
-                    HEADER_FIELDS[filled]
-                ),
-            ));
-        };
-        last_line = n;
-        for word in line.split_whitespace() {
-            if filled == 4 {
-                return Err(err(
-                    n,
-                    format!("expected the first operation on its own line after the four header numbers, found {word:?}"),
-                ));
-            }
-            header[filled] = word.parse().map_err(|_| {
-                err(
-                    n,
-                    format!(
-                        "expected {} (a non-negative number), found {word:?}",
-                        HEADER_FIELDS[filled]
-                    ),
-                )
-            })?;
-            header_lines[filled] = n;
-            filled += 1;
-        }
-    }
-    let [_, num_ids, num_ops, _] = header;
+    let (header, last_line) = parse_header(&mut lines).map_err(|(n, m)| err(n, m))?;
+    let [_, num_ids, num_ops, _] = header.numbers;
     if num_ids > MAX_IDS {
         return Err(err(
             last_line,
             format!("the header declares {num_ids} ids; at most {MAX_IDS} are supported"),
         ));
     }
-
     // Each id's size while it is live (None when it is not), to reject
     // operations the replay could not do and to find the peak payload.
     let mut live: Vec<Option<usize>> = vec![None; num_ids];
@@ -281,37 +243,7 @@ fn parse_body(file: &str, text: &str) -> Result<(Header, Body), ParseError> {
             continue;
         }
         let kind = parse_op(&words).map_err(|m| err(n, m))?;
-        let id = match kind {
-            OpKind::Alloc { id, .. } | OpKind::Free { id } | OpKind::Realloc { id, .. } => id,
-        };
-        if id >= num_ids {
-            return Err(err(
-                n,
-                format!(
-                    "id {id} is out of range: the header declares {num_ids} ids (0 to {})",
-                    num_ids.saturating_sub(1)
-                ),
-            ));
-        }
-        let now = match (kind, live[id]) {
-            (OpKind::Alloc { .. }, Some(_)) => {
-                return Err(err(
-                    n,
-                    format!("block {id} is allocated again before it was freed"),
-                ));
-            }
-            (OpKind::Free { .. }, None) => {
-                return Err(err(n, format!("block {id} is freed but is not allocated")));
-            }
-            (OpKind::Realloc { .. }, None) => {
-                return Err(err(
-                    n,
-                    format!("block {id} is resized but is not allocated"),
-                ));
-            }
-            (OpKind::Alloc { size, .. } | OpKind::Realloc { size, .. }, _) => Some(size),
-            (OpKind::Free { .. }, Some(_)) => None,
-        };
+        let (id, now) = replayable(kind, &live).map_err(|m| err(n, m))?;
         live_bytes = live_bytes - live[id].unwrap_or(0) + now.unwrap_or(0);
         peak_payload = peak_payload.max(live_bytes);
         live[id] = now;
@@ -326,11 +258,85 @@ fn parse_body(file: &str, text: &str) -> Result<(Header, Body), ParseError> {
             ),
         ));
     }
-    let header = Header {
-        numbers: header,
-        lines: header_lines,
-    };
     Ok((header, Body { ops, peak_payload }))
+}
+
+/// The header: four numbers, one a line in malloc-lab's files; any
+/// whitespace between them is accepted. With the line it ended on, or the
+/// line and message of what is wrong.
+fn parse_header<'t>(
+    lines: &mut impl Iterator<Item = (usize, &'t str)>,
+) -> Result<(Header, usize), (usize, String)> {
+    let mut header = Header {
+        numbers: [0; 4],
+        lines: [0; 4],
+    };
+    let mut filled = 0;
+    let mut last_line = 0;
+    while filled < 4 {
+        let Some((n, line)) = lines.next() else {
+            return Err((
+                last_line,
+                format!(
+                    "the file ends before the header is complete: expected {} (a number)",
+                    HEADER_FIELDS[filled]
+                ),
+            ));
+        };
+        last_line = n;
+        for word in line.split_whitespace() {
+            if filled == 4 {
+                return Err((
+                    n,
+                    format!(
+                        "expected the first operation on its own line after the four header \
+                         numbers, found {word:?}"
+                    ),
+                ));
+            }
+            header.numbers[filled] = word.parse().map_err(|_| {
+                (
+                    n,
+                    format!(
+                        "expected {} (a non-negative number), found {word:?}",
+                        HEADER_FIELDS[filled]
+                    ),
+                )
+            })?;
+            header.lines[filled] = n;
+            filled += 1;
+        }
+    }
+    Ok((header, last_line))
+}
+
+/// Whether the replay can do `kind` with `live` (each id's size while it
+/// is live): its id, and that id's size after it (`None`: not live).
+fn replayable(kind: OpKind, live: &[Option<usize>]) -> Result<(usize, Option<usize>), String> {
+    let id = match kind {
+        OpKind::Alloc { id, .. } | OpKind::Free { id } | OpKind::Realloc { id, .. } => id,
+    };
+    let num_ids = live.len();
+    if id >= num_ids {
+        return Err(format!(
+            "id {id} is out of range: the header declares {num_ids} ids (0 to {})",
+            num_ids.saturating_sub(1)
+        ));
+    }
+    let now = match (kind, live[id]) {
+        (OpKind::Alloc { .. }, Some(_)) => {
+            return Err(format!("block {id} is allocated again before it was freed"));
+        }
+        (OpKind::Free { .. }, None) => {
+            return Err(format!("block {id} is freed but is not allocated"));
+        }
+        (OpKind::Realloc { .. }, None) => {
+            return Err(format!("block {id} is resized but is not allocated"));
+        }
+        (OpKind::Alloc { size, .. } | OpKind::Realloc { size, .. }, _) => Some(size),
+        (OpKind::Free { .. }, Some(_)) => None,
+    };
+    Ok((id, now))
 }
 
 /// One operation line, already split into words.
