@@ -122,7 +122,7 @@ fn tap_of_a_stub_and_of_a_full_pass() {
     assert_eq!(inkfish_score(&stub.stdout), (0, 3));
     assert!(stub
         .stdout
-        .contains("# not implemented yet: reached todo!() at lessons/misbehave/src/lib.rs:12:5"));
+        .contains("# not implemented yet: todo!() at lessons/misbehave/src/lib.rs:12:5"));
     let pass = grade_fixture(&[
         "misbehave",
         "--solution",
