@@ -153,9 +153,9 @@ impl<S: PageSource> FastHeap<S> {
         if new_arena_bytes == arena_bytes {
             return Some(ptr);
         }
-        // The heap grows: not while it keeps idle memory.
+        // The heap grows: not past its peak while it keeps idle memory.
         if new_arena_bytes > arena_bytes {
-            self.release_idle();
+            self.make_room(new_arena_bytes - arena_bytes);
         }
         // The block may move, and must be registered at its new address
         // after the move, when failing is no longer an option: map the

@@ -21,13 +21,15 @@
 //! freed finds its neighbours at `start - 1` and `end` in constant time.
 //!
 //! A wholly free arena stays mapped (*idle*) while idle arenas add up to at
-//! most a quarter of the most memory the heap ever had (and at least 64
+//! most half the most memory the heap ever had mapped (and at least 64
 //! KiB): a program that frees and allocates in waves then reuses pages it
 //! has touched already, instead of paying `munmap`, `mmap` and a page fault
 //! per page every wave. An idle arena big enough for a new one is used as
-//! it is (for a block mapped alone, only one about its size); otherwise the
-//! heap unmaps its idle arenas before it maps more, or before a large block
-//! grows: it never grows while memory it has sits idle.
+//! it is (for a block mapped alone, only one about its size). Otherwise
+//! the heap maps a new one, and first unmaps idle arenas until the new
+//! mapping fits under its peak: idle memory never makes the footprint
+//! pass the most the heap ever needed, and never outlives the need for
+//! room.
 
 use std::ptr::NonNull;
 
@@ -150,9 +152,9 @@ impl<S: PageSource> FastHeap<S> {
         let span = match self.recycle_idle(bytes, alone) {
             Some(span) => span,
             None => {
-                // The heap grows: not while it keeps idle memory that did
-                // not fit.
-                self.release_idle();
+                // The heap grows: not past its peak while it keeps idle
+                // memory that did not fit.
+                self.make_room(bytes);
                 self.map_arena(bytes)?
             }
         };
@@ -329,10 +331,14 @@ impl<S: PageSource> FastHeap<S> {
         while self.idle_bytes > self.idle_budget() && self.unmap_one_idle() {}
     }
 
-    /// Unmaps every idle arena: the heap is about to grow, and must not
-    /// grow while memory it already has sits idle.
-    pub(crate) fn release_idle(&mut self) {
-        while self.unmap_one_idle() {}
+    /// Unmaps idle arenas, the latest first, until `bytes` more can be
+    /// mapped without the heap's mapped memory passing the most it ever had:
+    /// the heap must not grow past its peak while memory it already has
+    /// sits idle. Below the peak, idle arenas stay, for blocks of their size.
+    pub(crate) fn make_room(&mut self, bytes: usize) {
+        let page = self.page_bytes();
+        let peak = self.pages.peak_pages() * page;
+        while self.mapped_bytes() + bytes > peak && self.unmap_one_idle() {}
     }
 
     /// Unmaps the latest idle arena; false if there is none (or no
@@ -350,19 +356,24 @@ impl<S: PageSource> FastHeap<S> {
         true
     }
 
-    /// Bytes mapped now, idle arenas left out.
-    fn in_use_bytes(&self) -> usize {
-        let mapped = (self.pages.mapped_pages() - self.pages.unmapped_pages()) * self.page_bytes();
-        mapped - self.idle_bytes
+    /// Bytes mapped now, idle arenas included.
+    fn mapped_bytes(&self) -> usize {
+        (self.pages.mapped_pages() - self.pages.unmapped_pages()) * self.page_bytes()
     }
 
-    /// How many bytes of idle arenas the heap may keep now: a quarter of
-    /// the most it ever had mapped. A program that frees all and allocates
-    /// again (a loop, a server's requests) finds its pages still there,
-    /// already faulted in. Kept pages never raise the footprint's peak: the
-    /// heap gives them up before it maps anything new.
+    /// Bytes mapped now, idle arenas left out.
+    fn in_use_bytes(&self) -> usize {
+        self.mapped_bytes() - self.idle_bytes
+    }
+
+    /// How many bytes of idle arenas the heap may keep now: half the most it
+    /// ever had mapped. A program that frees all and allocates again (a
+    /// loop, a server's requests) finds its pages still there, already
+    /// faulted in; one whose needs shrink for good gives back at least half
+    /// of its peak. Kept pages never raise the footprint's peak
+    /// ([`make_room`](Self::make_room)).
     pub(crate) fn idle_budget(&self) -> usize {
-        IDLE_MIN_BYTES.max(self.pages.peak_pages() * self.page_bytes() / 4)
+        IDLE_MIN_BYTES.max(self.pages.peak_pages() * self.page_bytes() / 2)
     }
 
     /// The size of the next arena for a span of `bytes`: a 32nd of the
