@@ -228,12 +228,11 @@ impl<S: PageSource> FastHeap<S> {
             return;
         };
         s.bytes = wanted;
-        // SAFETY: a fresh descriptor of the tail pages, on no list, with no
-        // entries (a large block registers its first grain only), unused.
-        unsafe {
-            (*tail.as_ptr()).arena = s.arena;
-            self.free_span(tail);
-        }
+        // SAFETY: a fresh descriptor, ours.
+        unsafe { (*tail.as_ptr()).arena = s.arena };
+        // SAFETY: the tail pages, on no list, with no entries (a large
+        // block registers its first grain only), unused.
+        unsafe { self.free_span(tail) };
     }
 
     /// Grows `span` to `wanted` bytes into the free span right after it,
@@ -258,16 +257,16 @@ impl<S: PageSource> FastHeap<S> {
         }
         let right = self.take_free(right);
         s.bytes = wanted;
-        // SAFETY: right is ours now, on no list, no entries.
-        unsafe {
-            let r = &mut *right.as_ptr();
-            if r.bytes == need {
-                self.pool.give(right);
-            } else {
-                r.start += need;
-                r.bytes -= need;
-                self.list_free(right);
-            }
+        // SAFETY: taken off its list: ours now, with no entries.
+        let r = unsafe { &mut *right.as_ptr() };
+        if r.bytes == need {
+            // SAFETY: its pages are the block's now; nothing refers to it.
+            unsafe { self.pool.give(right) };
+        } else {
+            r.start += need;
+            r.bytes -= need;
+            // SAFETY: the rest of the free span, on no list, no entries.
+            unsafe { self.list_free(right) };
         }
         true
     }
