@@ -12,7 +12,7 @@ use std::rc::Rc;
 use heaplab_kit::{FullHeap, Heap, PageSource, Realloc};
 
 use crate::heap::FastHeap;
-use crate::page_heap::IDLE_MIN_BYTES;
+use crate::large::MAX_SHARED_BYTES;
 use crate::page_map::{GRAIN_BYTES, TAG_MASK};
 use crate::pages::MmapPages;
 use crate::size_class::{CLASS_BYTES, MAX_SMALL_BYTES};
@@ -58,12 +58,13 @@ fn addr(p: NonNull<u8>) -> usize {
     p.as_ptr() as usize
 }
 
-/// Every slab arena is tiled by spans, each found through the page map;
+/// Every shared arena is tiled by spans, each found through the page map;
 /// slabs have every grain tagged with their class, free spans their two
-/// ends and nothing inside; no two free spans touch (they would have
-/// merged); slabs with room are on their class's list and full ones are
-/// not. A large block's arena has one entry, at the block's first grain,
-/// or none once idle. `idle_bytes` is what the idle arenas add up to.
+/// ends and nothing inside, large blocks their first grain; no two free
+/// spans touch (they would have merged); slabs with room are on their
+/// class's list and full ones are not. A block's own arena has one entry,
+/// at the block's first grain, or none once idle. `idle_bytes` is what the
+/// idle arenas add up to.
 fn check_heap<S: PageSource>(heap: &FastHeap<S>) {
     for arena in heap.arenas.iter() {
         // SAFETY: listed arenas are live descriptors.
@@ -115,7 +116,7 @@ fn check_alone<S: PageSource>(heap: &FastHeap<S>, a: &Span, arena: *mut Span, bu
     );
 }
 
-/// A slab arena, tiled by free spans and slabs.
+/// A shared arena, tiled by free spans, slabs and large blocks.
 fn check_slab_arena<S: PageSource>(heap: &FastHeap<S>, a: &Span, arena: *mut Span) {
     let mut at = a.start;
     let mut last_free = false;
@@ -133,7 +134,8 @@ fn check_slab_arena<S: PageSource>(heap: &FastHeap<S>, a: &Span, arena: *mut Spa
         match s.kind {
             Kind::Free => check_ends(heap, s, span, last_free),
             Kind::Slab => check_slab(heap, s, span),
-            other => panic!("a {other:?} span inside a slab arena"),
+            Kind::Large => check_large(heap, s),
+            other => panic!("a {other:?} span inside a shared arena"),
         }
         last_free = s.kind == Kind::Free;
         at = s.end();
@@ -161,6 +163,16 @@ fn check_ends<S: PageSource>(heap: &FastHeap<S>, s: &Span, span: *const Span, la
             0,
             "stale entry inside a span at {inner:#x}"
         );
+        inner += GRAIN_BYTES;
+    }
+}
+
+/// A large block of a shared arena: its first grain registered (the walk
+/// found it there), nothing else.
+fn check_large<S: PageSource>(heap: &FastHeap<S>, s: &Span) {
+    let mut inner = s.start + GRAIN_BYTES;
+    while inner < s.end() {
+        assert_eq!(heap.map.get(inner), 0, "a large block's grain {inner:#x}");
         inner += GRAIN_BYTES;
     }
 }
@@ -239,19 +251,53 @@ fn empty_arenas_stay_idle_up_to_the_budget_and_the_rest_go_back() {
         unsafe { heap.free(p) };
     }
     check_heap(&heap);
+    let budget = heap.idle_budget();
     assert!(
-        heap.idle_bytes > 0 && heap.idle_bytes <= IDLE_MIN_BYTES,
+        (1000 * 1000 / 2..=1024 * 1024 * 3 / 4).contains(&budget),
+        "half the peak, a little over 1 MB: {budget}"
+    );
+    assert!(
+        heap.idle_bytes > 0 && heap.idle_bytes <= budget,
         "{} idle",
         heap.idle_bytes
     );
     assert_eq!(heap.arenas.len(), 0, "no arena in use");
-    assert!(heap.stats().pages_unmapped * 4096 >= 1000 * 1000 - IDLE_MIN_BYTES);
+    assert!(heap.stats().pages_unmapped * 4096 >= 1000 * 1000 - budget);
     let idle = heap.idle_arenas.len();
     assert_eq!(
         heap.stats().free_length,
         idle,
         "each idle arena is one free span"
     );
+}
+
+#[test]
+fn idle_arenas_stay_below_the_peak_and_go_before_the_heap_passes_it() {
+    let (mut heap, _) = heap();
+    let _small = heap.malloc(16).unwrap();
+    let b = heap.malloc(100_000).unwrap(); // 25 pages, an arena of its own
+    let a = heap.malloc(300_000).unwrap(); // 74 pages
+                                           // SAFETY: live, freed once.
+    unsafe { heap.free(b) };
+    assert_eq!(heap.idle_bytes, 25 * 4096, "within half the peak: kept");
+    // SAFETY: live, freed once.
+    unsafe { heap.free(a) };
+    assert_eq!(
+        heap.idle_bytes,
+        25 * 4096,
+        "past the budget: the latest goes"
+    );
+    let unmapped = heap.stats().pages_unmapped;
+    // No idle arena about its size: a new one, which keeps the heap under
+    // its peak with the idle one still mapped.
+    let _c = heap.malloc(200_000).unwrap();
+    assert_eq!(heap.stats().pages_unmapped, unmapped, "nothing unmapped");
+    assert_eq!(heap.idle_bytes, 25 * 4096, "the idle arena waits");
+    // One more would pass the peak: the idle arena goes first.
+    let _d = heap.malloc(200_000).unwrap();
+    assert_eq!(heap.stats().pages_unmapped, unmapped + 25);
+    assert_eq!(heap.idle_bytes, 0);
+    check_heap(&heap);
 }
 
 #[test]
@@ -294,13 +340,63 @@ fn slabs_of_one_class_serve_another_once_free() {
 }
 
 #[test]
-fn large_blocks_are_mappings_of_their_own() {
+fn large_blocks_are_spans_of_shared_arenas() {
     let (mut heap, _) = heap();
     let _small = heap.malloc(16).unwrap();
     let p = heap.malloc(MAX_SMALL_BYTES + 1).unwrap();
+    // SAFETY: p is live.
+    assert_eq!(unsafe { heap.usable_size(p) }, Some(3 * 4096));
+    // SAFETY: the newest arena heads the list.
+    let arena = unsafe { heap.arenas.head().unwrap().as_ref() };
+    assert!(!arena.alone, "a large block shares its arena");
+    assert!(arena.start <= addr(p) && addr(p) < arena.end());
+    check_heap(&heap);
+}
+
+#[test]
+fn blocks_over_64_kib_are_mappings_of_their_own() {
+    let (mut heap, _) = heap();
+    let p = heap.malloc(MAX_SHARED_BYTES + 1).unwrap();
     // SAFETY: the newest arena heads the list; p is live.
     let arena = unsafe { heap.arenas.head().unwrap().as_ref() };
-    assert_eq!((arena.start, arena.bytes), (addr(p), 3 * 4096));
+    assert!(arena.alone);
+    assert_eq!(
+        (arena.start, arena.bytes),
+        (addr(p), MAX_SHARED_BYTES + 4096)
+    );
+    check_heap(&heap);
+}
+
+#[test]
+fn a_large_block_grows_into_the_free_span_after_it_and_shrinks_in_place() {
+    let (mut heap, _) = heap();
+    // A 10-page arena, idle once its block is freed: the next large block
+    // takes its first 5 pages and leaves 5 free after it.
+    let first = heap.malloc(40_000).unwrap();
+    // SAFETY: live, freed once.
+    unsafe { heap.free(first) };
+    let p = heap.malloc(20_000).unwrap();
+    assert_eq!(p, first, "the idle arena served the next block");
+    // SAFETY: p has 20 000 bytes.
+    unsafe { p.as_ptr().add(19_999).write(7) };
+    // SAFETY: p is live; the result replaces it.
+    assert_eq!(
+        unsafe { heap.realloc(p, 36_000) },
+        Some(p),
+        "grown in place"
+    );
+    // SAFETY: p is live, 9 pages now, its bytes kept.
+    assert_eq!(
+        unsafe { (heap.usable_size(p), p.as_ptr().add(19_999).read()) },
+        (Some(9 * 4096), 7)
+    );
+    check_heap(&heap);
+    // SAFETY: p is live; the result replaces it.
+    assert_eq!(
+        unsafe { heap.realloc(p, 12_000) },
+        Some(p),
+        "shrunk in place"
+    );
     // SAFETY: p is live.
     assert_eq!(unsafe { heap.usable_size(p) }, Some(3 * 4096));
     check_heap(&heap);
@@ -308,20 +404,18 @@ fn large_blocks_are_mappings_of_their_own() {
 
 #[test]
 #[cfg(not(miri))] // Miri does not model mremap
-fn a_freed_large_block_is_remapped_for_the_next() {
+fn a_freed_big_block_is_unmapped_past_the_idle_budget() {
     let mut heap = FastHeap::new(MmapPages::new());
     let _small = heap.malloc(16).unwrap();
-    let p = heap.malloc(40_000).unwrap();
+    let p = heap.malloc(2 << 20).unwrap();
+    let unmapped = heap.stats().pages_unmapped;
     // SAFETY: live, freed once.
     unsafe { heap.free(p) };
-    assert_eq!(heap.idle_bytes, 40_960, "its arena is idle");
-    let q = heap.malloc(100_000).unwrap();
-    assert_eq!(
-        heap.idle_bytes, 0,
-        "the idle arena was resized for the next block"
-    );
-    // SAFETY: q has 100 000 bytes.
-    unsafe { q.as_ptr().write_bytes(1, 100_000) };
+    assert_eq!(heap.idle_bytes, 0, "2 MiB is over the idle budget");
+    assert_eq!(heap.stats().pages_unmapped - unmapped, 512);
+    let q = heap.malloc(3 << 20).unwrap();
+    // SAFETY: q has 3 MiB.
+    unsafe { q.as_ptr().write_bytes(1, 3 << 20) };
     check_heap(&heap);
 }
 
@@ -368,20 +462,23 @@ fn realloc_moves_between_classes_keeping_bytes() {
 #[test]
 fn a_big_block_grows_by_remapping_its_pages() {
     let (mut heap, _) = heap();
-    let p = heap.malloc(100_000).unwrap();
-    // SAFETY: p has 100 000 bytes.
-    unsafe { p.as_ptr().add(99_999).write(7) };
+    let p = heap.malloc(2 << 20).unwrap();
+    // SAFETY: p has 2 MiB.
+    unsafe { p.as_ptr().add((2 << 20) - 1).write(7) };
     let mapped = heap.stats().pages_mapped;
     // SAFETY: p is live; the result replaces it.
-    let q = unsafe { heap.realloc(p, 1 << 20) }.unwrap();
-    // SAFETY: q has 1 MiB, the first 100 000 bytes kept.
-    assert_eq!(unsafe { q.as_ptr().add(99_999).read() }, 7);
-    // One new mapping of 1 MiB (this page source's remap is map, copy,
+    let q = unsafe { heap.realloc(p, 4 << 20) }.unwrap();
+    // SAFETY: q has 4 MiB, the first 2 MiB kept.
+    assert_eq!(unsafe { q.as_ptr().add((2 << 20) - 1).read() }, 7);
+    // One new mapping of 4 MiB (this page source's remap is map, copy,
     // unmap), and at most six page-map nodes mapped ahead of the move.
     let new_pages = heap.stats().pages_mapped - mapped;
-    assert!((256..=262).contains(&new_pages), "{new_pages} pages mapped");
+    assert!(
+        (1024..=1030).contains(&new_pages),
+        "{new_pages} pages mapped"
+    );
     // SAFETY: q is live.
-    assert_eq!(unsafe { heap.usable_size(q) }, Some(1 << 20));
+    assert_eq!(unsafe { heap.usable_size(q) }, Some(4 << 20));
 }
 
 #[test]
@@ -563,7 +660,7 @@ fn random_operations_keep_the_contract() {
         }
         check_heap(&heap);
         assert!(
-            heap.idle_bytes <= IDLE_MIN_BYTES,
+            heap.idle_bytes <= heap.idle_budget(),
             "seed {seed}: too much kept idle"
         );
         let in_use = arena_bytes(&heap) - heap.idle_bytes;

@@ -411,9 +411,12 @@ mod tests {
         // SAFETY: realloc(NULL, n) is malloc(n).
         let q = unsafe { realloc(ptr::null_mut(), 100_000) };
         // SAFETY: q is a live big block.
-        assert_eq!(
-            unsafe { usable_size(q) },
-            100_000usize.next_multiple_of(4096)
+        let usable = unsafe { usable_size(q) };
+        // Its 25 pages, or an idle arena about that size (other tests share
+        // the process heap), all of it usable.
+        assert!(
+            (25 * 4096..=25 * 4096 * 5 / 4).contains(&usable) && usable % 4096 == 0,
+            "{usable}"
         );
         // SAFETY: q is live, not used after this.
         unsafe { free(q) };

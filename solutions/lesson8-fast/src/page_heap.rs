@@ -2,8 +2,9 @@
 // BEGIN SOLUTION
 //! The page heap: arenas (mappings) and the runs of pages cut from them.
 //!
-//! An *arena* is one `map` call. Slabs are cut from arenas of a 32nd of the
-//! memory in use (16 KiB to 1 MiB); a large block gets an arena of its own
+//! An *arena* is one `map` call. Slabs, and large blocks up to 64 KiB, are
+//! cut from arenas of a 32nd of the memory in use (16 KiB to 1 MiB, or the
+//! block's size if bigger); a bigger block gets an arena of its own
 //! (`large.rs`). A span given back merges with its free neighbours,
 //! exactly as lesson 5 merged free chunks, but a page at a time and found
 //! through the page map instead of a list walk.
@@ -20,12 +21,15 @@
 //! freed finds its neighbours at `start - 1` and `end` in constant time.
 //!
 //! A wholly free arena stays mapped (*idle*) while idle arenas add up to at
-//! most a sixteenth of the memory in use (and at least 64 KiB): a program
-//! that frees and allocates in waves then reuses pages it has touched
-//! already, instead of paying `munmap`, `mmap` and a page fault per page
-//! every wave. An idle arena about the size of a new one is used as it is;
-//! otherwise the heap unmaps its idle arenas before it maps more, or before
-//! a large block grows: it never grows while memory it has sits idle.
+//! most half the most memory the heap ever had mapped (and at least 64
+//! KiB): a program that frees and allocates in waves then reuses pages it
+//! has touched already, instead of paying `munmap`, `mmap` and a page fault
+//! per page every wave. An idle arena big enough for a new one is used as
+//! it is (for a block mapped alone, only one about its size). Otherwise
+//! the heap maps a new one, and first unmaps idle arenas until the new
+//! mapping fits under its peak: idle memory never makes the footprint
+//! pass the most the heap ever needed, and never outlives the need for
+//! room.
 
 use std::ptr::NonNull;
 
@@ -42,7 +46,7 @@ const MIN_ARENA_BYTES: usize = 16 * 1024;
 const MAX_ARENA_BYTES: usize = 1024 * 1024;
 
 /// Idle arenas may always add up to this much.
-pub(crate) const IDLE_MIN_BYTES: usize = 64 * 1024;
+const IDLE_MIN_BYTES: usize = 64 * 1024;
 
 impl<S: PageSource> FastHeap<S> {
     /// A span of `bytes` (whole pages) for a slab: from a free span or a new
@@ -51,7 +55,7 @@ impl<S: PageSource> FastHeap<S> {
     pub(crate) fn alloc_span(&mut self, bytes: usize) -> Option<NonNull<Span>> {
         let span = match self.find_free(bytes) {
             Some(span) => self.take_free(span),
-            None => self.obtain_arena(bytes.max(self.arena_bytes()), false)?,
+            None => self.obtain_arena(self.arena_bytes_for(bytes), false)?,
         };
         // SAFETY: a free span taken off its list, or a fresh one: ours.
         let s = unsafe { &mut *span.as_ptr() };
@@ -138,24 +142,28 @@ impl<S: PageSource> FastHeap<S> {
         span
     }
 
-    /// An arena of `bytes` (whole pages) as one free span, on no list, with
-    /// no page map entries: an idle arena of about that size, or a new
-    /// mapping (the other idle arenas unmapped first). For
-    /// slabs (not `alone`), the page map nodes of its every grain are
-    /// reserved; a large block reserves its own one.
+    /// An arena of at least `bytes` (whole pages) as one free span, on no
+    /// list, with no page map entries: an idle arena big enough, or a new
+    /// mapping (the other idle arenas unmapped first). For a shared arena
+    /// (not `alone`), the page map nodes of its every grain are reserved,
+    /// the whole arena's and not only the `bytes` asked for; a large block
+    /// alone reserves its own one.
     fn obtain_arena(&mut self, bytes: usize, alone: bool) -> Option<NonNull<Span>> {
-        let span = match self.recycle_idle(bytes) {
+        let span = match self.recycle_idle(bytes, alone) {
             Some(span) => span,
             None => {
-                // The heap grows: not while it keeps idle memory that did
-                // not fit.
-                self.release_idle();
+                // The heap grows: not past its peak while it keeps idle
+                // memory that did not fit.
+                self.make_room(bytes);
                 self.map_arena(bytes)?
             }
         };
         // SAFETY: a whole arena's span, ours, and its arena record.
-        let (start, arena) = unsafe { (span.as_ref().start, span.as_ref().arena) };
-        if !alone && self.map.reserve(&mut self.pages, start, bytes).is_none() {
+        let (start, size, arena) = unsafe {
+            let s = span.as_ref();
+            (s.start, s.bytes, s.arena)
+        };
+        if !alone && self.map.reserve(&mut self.pages, start, size).is_none() {
             // SAFETY: the whole arena, on no list, no entries, unused.
             unsafe { self.unmap_arena(span) };
             return None;
@@ -189,16 +197,18 @@ impl<S: PageSource> FastHeap<S> {
         Some(span)
     }
 
-    /// An idle arena of `bytes` to `bytes + bytes / 4`, the smallest such,
-    /// as one free span (see [`obtain_arena`](Self::obtain_arena)). Not
-    /// a bigger one: the rest would stay mapped, unused, as long as a large
-    /// block in it lives.
-    fn recycle_idle(&mut self, bytes: usize) -> Option<NonNull<Span>> {
+    /// The smallest idle arena of at least `bytes`, as one free span (see
+    /// [`obtain_arena`](Self::obtain_arena)). For a block `alone`, at
+    /// most `bytes + bytes / 4`: the rest of a bigger one would stay
+    /// mapped, unused, as long as the block lives; a shared arena's rest
+    /// serves the next spans.
+    fn recycle_idle(&mut self, bytes: usize, alone: bool) -> Option<NonNull<Span>> {
         let size = |arena: &NonNull<Span>| {
             // SAFETY: listed arenas are live descriptors.
             unsafe { arena.as_ref() }.bytes
         };
-        let close = bytes..=bytes + bytes / 4;
+        let most = if alone { bytes + bytes / 4 } else { usize::MAX };
+        let close = bytes..=most;
         let arena = self
             .idle_arenas
             .iter()
@@ -321,10 +331,14 @@ impl<S: PageSource> FastHeap<S> {
         while self.idle_bytes > self.idle_budget() && self.unmap_one_idle() {}
     }
 
-    /// Unmaps every idle arena: the heap is about to grow, and must not
-    /// grow while memory it already has sits idle.
-    pub(crate) fn release_idle(&mut self) {
-        while self.unmap_one_idle() {}
+    /// Unmaps idle arenas, the latest first, until `bytes` more can be
+    /// mapped without the heap's mapped memory passing the most it ever had:
+    /// the heap must not grow past its peak while memory it already has
+    /// sits idle. Below the peak, idle arenas stay, for blocks of their size.
+    pub(crate) fn make_room(&mut self, bytes: usize) {
+        let page = self.page_bytes();
+        let peak = self.pages.peak_pages() * page;
+        while self.mapped_bytes() + bytes > peak && self.unmap_one_idle() {}
     }
 
     /// Unmaps the latest idle arena; false if there is none (or no
@@ -342,27 +356,37 @@ impl<S: PageSource> FastHeap<S> {
         true
     }
 
+    /// Bytes mapped now, idle arenas included.
+    fn mapped_bytes(&self) -> usize {
+        (self.pages.mapped_pages() - self.pages.unmapped_pages()) * self.page_bytes()
+    }
+
     /// Bytes mapped now, idle arenas left out.
     fn in_use_bytes(&self) -> usize {
-        let mapped = (self.pages.mapped_pages() - self.pages.unmapped_pages()) * self.page_bytes();
-        mapped - self.idle_bytes
+        self.mapped_bytes() - self.idle_bytes
     }
 
-    /// How many bytes of idle arenas the heap may keep now.
-    fn idle_budget(&self) -> usize {
-        IDLE_MIN_BYTES.max(self.in_use_bytes() / 16)
+    /// How many bytes of idle arenas the heap may keep now: half the most it
+    /// ever had mapped. A program that frees all and allocates again (a
+    /// loop, a server's requests) finds its pages still there, already
+    /// faulted in; one whose needs shrink for good gives back at least half
+    /// of its peak. Kept pages never raise the footprint's peak
+    /// ([`make_room`](Self::make_room)).
+    pub(crate) fn idle_budget(&self) -> usize {
+        IDLE_MIN_BYTES.max(self.pages.peak_pages() * self.page_bytes() / 2)
     }
 
-    /// The size of the next arena for slabs.
-    fn arena_bytes(&self) -> usize {
-        let share = self.in_use_bytes() / 32;
-        share
-            .clamp(MIN_ARENA_BYTES, MAX_ARENA_BYTES)
-            .next_multiple_of(self.page_bytes())
+    /// The size of the next arena for a span of `bytes`: a 32nd of the
+    /// memory in use (within bounds), or the span's own size if bigger: a
+    /// large block over the share gets an arena just its size, which it
+    /// leaves whole (idle, ready for the next one) when freed.
+    fn arena_bytes_for(&self, bytes: usize) -> usize {
+        let share = (self.in_use_bytes() / 32).clamp(MIN_ARENA_BYTES, MAX_ARENA_BYTES);
+        share.max(bytes).next_multiple_of(self.page_bytes())
     }
 
     /// The free span of `arena` whose first or last grain holds `addr`.
-    fn free_neighbour(&self, addr: usize, arena: *mut Span) -> Option<NonNull<Span>> {
+    pub(crate) fn free_neighbour(&self, addr: usize, arena: *mut Span) -> Option<NonNull<Span>> {
         let span = NonNull::new((self.map.get(addr) & !TAG_MASK) as *mut Span)?;
         // SAFETY: a non-zero page map entry points to a live descriptor.
         let s = unsafe { span.as_ref() };
@@ -392,7 +416,7 @@ impl<S: PageSource> FastHeap<S> {
     ///
     /// # Safety
     /// `span` is a live free span of an arena, on no list.
-    unsafe fn list_free(&mut self, span: NonNull<Span>) {
+    pub(crate) unsafe fn list_free(&mut self, span: NonNull<Span>) {
         // SAFETY: the caller's promise.
         let (start, end, bytes) = unsafe {
             (

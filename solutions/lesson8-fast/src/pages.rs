@@ -98,6 +98,8 @@ pub struct CountedPages<S> {
     page_bytes: usize,
     mapped_pages: usize,
     unmapped_pages: usize,
+    /// The most pages mapped at once.
+    peak_pages: usize,
 }
 
 impl<S: PageSource> CountedPages<S> {
@@ -108,6 +110,7 @@ impl<S: PageSource> CountedPages<S> {
             page_bytes,
             mapped_pages: 0,
             unmapped_pages: 0,
+            peak_pages: 0,
         }
     }
 
@@ -125,11 +128,22 @@ impl<S: PageSource> CountedPages<S> {
         self.unmapped_pages
     }
 
+    /// The most pages mapped at once so far.
+    pub fn peak_pages(&self) -> usize {
+        self.peak_pages
+    }
+
     /// [`PageSource::map`], counted.
     pub fn map(&mut self, len: usize) -> Option<NonNull<u8>> {
         let ptr = self.source.map(len)?;
         self.mapped_pages += len / self.page_bytes;
+        self.note_peak();
         Some(ptr)
+    }
+
+    /// Records the pages mapped now if they are the most so far.
+    fn note_peak(&mut self) {
+        self.peak_pages = self.peak_pages.max(self.mapped_pages - self.unmapped_pages);
     }
 
     /// [`PageSource::unmap`], counted.
@@ -157,6 +171,7 @@ impl<S: PageSource> CountedPages<S> {
         let new = unsafe { self.source.remap(ptr, old_len, new_len) }?;
         self.unmapped_pages += old_len / self.page_bytes;
         self.mapped_pages += new_len / self.page_bytes;
+        self.note_peak();
         Some(new)
     }
 }

@@ -66,7 +66,9 @@ pub struct Span {
     /// Free: its pages were never used since they were mapped, so they are
     /// still the kernel's zeros (`calloc` need not clear them).
     pub fresh: bool,
-    /// Arena: mapped for one large block alone; unmapped when it is freed.
+    /// Arena: mapped for one large block alone (over 64 KiB, or aligned
+    /// beyond a page), resized by `remap`, idle when the block is freed;
+    /// false for an arena shared by slabs and smaller large blocks.
     pub alone: bool,
     /// Slab: its size class.
     pub class: u8,

@@ -106,7 +106,7 @@ where
         speed::program_test("speed_list_4_threads", list_4),
         speed::program_test("speed_vector_1_thread", vector_1),
         speed::program_test("speed_vector_4_threads", vector_4),
-        speed::traces_test("speed_traces"),
+        speed::traces_test("speed_traces", make),
         space::utilization_test("utilization_traces", make),
         space::memory_test("memory_programs"),
     ]

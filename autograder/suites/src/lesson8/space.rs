@@ -14,7 +14,7 @@ use super::speed::{same_output, WORKLOADS};
 use super::traces::{self, Use};
 use crate::alloc::InstrumentedPages;
 use crate::harness::Test;
-use crate::trace::{metered, replay, ReallocAllocator};
+use crate::trace::{metered, replay, Checked, ReallocAllocator, Trace};
 
 /// Rounds of each program for its peak memory.
 const RSS_ROUNDS: usize = 3;
@@ -31,9 +31,7 @@ where
             String::from("trace              ops   peak live  peak mapped  utilization\n");
         let mut all = Vec::new();
         for trace in traces::traces(Use::Utilization) {
-            let (pages, log) = metered();
-            let mut heap = ReallocAllocator(make(pages));
-            let checked = replay::checked(&trace, &mut heap, &log);
+            let checked = checked_replay(&*make, &trace);
             if let Some(failure) = &checked.failure {
                 return Err(Failure::text(format!(
                     "the `{}` trace failed at {failure}\n`cargo grade bench lesson8` replays \
@@ -65,6 +63,18 @@ where
             table,
         })
     })
+}
+
+/// `trace` replayed with every check on `make`'s heap over fresh grader's
+/// pages: its peaks, its utilization, or the first thing that went wrong.
+pub fn checked_replay<H, F>(make: &F, trace: &Trace) -> Checked
+where
+    H: Realloc,
+    F: Fn(InstrumentedPages) -> H,
+{
+    let (pages, log) = metered();
+    let mut heap = ReallocAllocator(make(pages));
+    replay::checked(trace, &mut heap, &log)
 }
 
 /// The peak resident memory of the course's programs with the student's

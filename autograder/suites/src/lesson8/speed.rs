@@ -4,11 +4,17 @@
 
 use std::fmt::Write as _;
 
+use std::rc::Rc;
+
+use heaplab_kit::Realloc;
 use heaplab_protocol::{Failure, Measured};
 
 use super::measure::{self, median, Round, Setup};
+use super::space;
 use super::traces::{self, Use};
+use crate::alloc::InstrumentedPages;
 use crate::harness::Test;
+use crate::trace::{performance_index, Trace};
 
 /// Interleaved rounds of every measurement.
 pub const ROUNDS: usize = 5;
@@ -140,31 +146,37 @@ fn program_table(workload: &Workload, rounds: &[Round], ratios: &[f64]) -> Strin
 }
 
 /// The speed test on every trace that scores throughput: the geometric
-/// mean of the traces' ratios (each the median of its rounds).
-pub fn traces_test(name: &'static str) -> Test {
+/// mean of the traces' ratios (each the median of its rounds). Its table
+/// is malloc lab's driver's: each trace's utilization too (`make`'s heap
+/// over the grader's pages, as `utilization_traces` measures it) and the
+/// performance index `P = 0.6·U + 0.4·min(1, speed)`, shown, not graded.
+pub fn traces_test<H, F>(name: &'static str, make: &Rc<F>) -> Test
+where
+    H: Realloc + 'static,
+    F: Fn(InstrumentedPages) -> H + 'static,
+{
+    let make = make.clone();
     Test::measured(name, move |_| {
         let setup = Setup::from_artifacts()?;
-        let mut table = String::from("trace              ops  replays  speed (median)  rounds\n");
+        let mut table =
+            String::from("trace              ops  replays  speed (median)   util      P  rounds\n");
         let mut ratios = Vec::new();
+        let mut indexes = Vec::new();
         for trace in traces::traces(Use::Throughput) {
             let file = traces::file_of(&trace)?;
             let ratio = trace_ratio(&setup, &file.to_string_lossy(), &trace.name)?;
-            let _ = writeln!(
-                table,
-                "{:<16} {:>6}  {:>7}  {:>13.2}×  {}",
-                trace.name,
-                trace.ops.len(),
-                ratio.replays,
-                ratio.median,
-                ratio
-                    .rounds
-                    .iter()
-                    .map(|r| format!("{r:.2}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            );
+            let checked = space::checked_replay(&*make, &trace);
+            let utilization = checked.failure.is_none().then(|| checked.utilization());
+            table.push_str(&trace_row(&trace, &ratio, utilization));
+            indexes.extend(utilization.map(|u| performance_index(u, ratio.median, 1.0)));
             ratios.push(ratio.median);
         }
+        let mean_index = indexes.iter().sum::<f64>() / indexes.len().max(1) as f64;
+        let _ = writeln!(
+            table,
+            "performance index P = 0.6·util + 0.4·min(1, speed), malloc lab's: mean {:.1}%",
+            100.0 * mean_index
+        );
         let value = measure::geometric_mean(&ratios);
         Ok(Measured {
             value,
@@ -176,6 +188,27 @@ pub fn traces_test(name: &'static str) -> Test {
             table,
         })
     })
+}
+
+/// One line of the traces' table: the speed, and malloc lab's
+/// utilization and index when the checked replay succeeded.
+fn trace_row(trace: &Trace, ratio: &TraceRatio, utilization: Option<f64>) -> String {
+    let (util, index) = match utilization {
+        Some(u) => (
+            format!("{:.1}%", 100.0 * u),
+            format!("{:.1}%", 100.0 * performance_index(u, ratio.median, 1.0)),
+        ),
+        None => ("failed".to_string(), "-".to_string()),
+    };
+    let rounds: Vec<String> = ratio.rounds.iter().map(|r| format!("{r:.2}")).collect();
+    format!(
+        "{:<16} {:>6}  {:>7}  {:>13.2}×  {util:>6} {index:>6}  {}\n",
+        trace.name,
+        trace.ops.len(),
+        ratio.replays,
+        ratio.median,
+        rounds.join(" ")
+    )
 }
 
 /// A trace's speed ratio.
