@@ -65,7 +65,7 @@ fn assert_teaches(what: &str, outcome: &Value, status: &str, step: &str, says: &
         "{what}: {operations} operations: {outcome:#}"
     );
     assert!(
-        !failure["pictures"].as_array().map_or(true, Vec::is_empty),
+        !failure["pictures"].as_array().is_none_or(Vec::is_empty),
         "{what}: no picture: {outcome:#}"
     );
     assert!(

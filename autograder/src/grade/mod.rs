@@ -51,9 +51,13 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
-    /// Write the tap, gradescope or json report to FILE instead of stdout.
+    /// Write the tap, gradescope, json or html report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Also write the HTML report (the heap drawn step by step) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 
     /// Tests run at once (default: the number of cores).
     #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -85,6 +89,8 @@ pub enum Format {
     Json,
     /// Autolab: a summary, then the last line `{"scores": {TEST: points, ...}}`.
     Autolab,
+    /// One self-contained HTML file: the failures, the heap drawn after each step.
+    Html,
 }
 
 /// `grade list [LESSON]` and `grade --list [LESSON]`.
@@ -101,7 +107,8 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
     }
     if args.output.is_some() && args.format == Format::Human {
         return Err(Fatal::new(
-            "--output is for --format tap, gradescope or json; the human report goes to the terminal",
+            "--output is for --format tap, gradescope, json or html; the human report goes to the \
+             terminal (--html FILE writes the HTML report beside it)",
         ));
     }
     let course = Course::locate(manifest)?;
@@ -244,8 +251,13 @@ impl Observer for Progress {
 
 /// The report in the asked format, to `--output` or stdout.
 fn write_report(args: &Args, graded: &Graded) -> Result<(), Fatal> {
+    if let Some(path) = &args.html {
+        write_file(path, &report::html::render(graded))?;
+        progress(&format!("HTML report in {}", path.display()));
+    }
     let text = match args.format {
         Format::Human => return Ok(()),
+        Format::Html => report::html::render(graded),
         Format::Tap => report::tap::render(graded),
         Format::Gradescope => report::gradescope::render(graded),
         Format::Json => report::json::render(graded),
@@ -258,12 +270,7 @@ fn write_report(args: &Args, graded: &Graded) -> Result<(), Fatal> {
             .and_then(|()| out.flush())
             .map_err(|e| Fatal::new(format!("cannot write the report: {e}")));
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Fatal::new(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    std::fs::write(path, text)
-        .map_err(|e| Fatal::new(format!("cannot write {}: {e}", path.display())))?;
+    write_file(path, &text)?;
     progress(&format!(
         "Score: {}/{} (report in {})",
         graded.score(),
@@ -271,6 +278,16 @@ fn write_report(args: &Args, graded: &Graded) -> Result<(), Fatal> {
         path.display()
     ));
     Ok(())
+}
+
+/// Writes `text` to `path`, making its folder if needed.
+fn write_file(path: &Path, text: &str) -> Result<(), Fatal> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Fatal::new(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    std::fs::write(path, text)
+        .map_err(|e| Fatal::new(format!("cannot write {}: {e}", path.display())))
 }
 
 /// A progress line on stderr. Never starts with `ok` or `not`, so it cannot

@@ -3,6 +3,7 @@
 
 pub mod autolab;
 pub mod gradescope;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod tap;

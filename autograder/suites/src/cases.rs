@@ -12,6 +12,7 @@ use proptest::test_runner::{
     Config as RunnerConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
 };
 
+use crate::alloc::record;
 use crate::harness::reached_todo;
 
 thread_local! {
@@ -50,8 +51,10 @@ pub fn runner(seed: u64, name: &str, cases: u32, shrink_iters: u32, tail: [u8; 1
 
 /// Runs `case` on the strategy's values until one fails, then shrinks it.
 /// The error is the failure of the shortest failing case found, with
-/// `found(&case)` as its last note. A `todo!()` reached stops the run (the
-/// test then reports "not implemented").
+/// `found(&case)` as its last note; when the cases drive a heap session,
+/// that case is run once more to record the heap after each step
+/// ([`record::with_steps`]). A `todo!()` reached stops the run (the test
+/// then reports "not implemented").
 pub fn run<T: Debug>(
     runner: &mut TestRunner,
     strategy: &impl Strategy<Value = T>,
@@ -61,6 +64,7 @@ pub fn run<T: Debug>(
     // Every failing case proptest tries becomes its current shortest, so
     // the last failure kept is the one of the case it reports.
     let last: RefCell<Option<Failure>> = RefCell::new(None);
+    let sessions = record::sessions_made();
     let result = runner.run(strategy, |value| {
         if reached_todo() {
             return Ok(());
@@ -77,7 +81,13 @@ pub fn run<T: Debug>(
             let failure = last
                 .take()
                 .unwrap_or_else(|| Failure::text(reason.message()));
-            Err(failure.note(found(&value)))
+            let note = found(&value);
+            let failure = if record::sessions_made() > sessions {
+                record::with_steps(failure, || case(value))
+            } else {
+                failure
+            };
+            Err(failure.note(note))
         }
         Err(TestError::Abort(reason)) => Err(Failure::text(format!(
             "the property run was aborted: {}",

@@ -7,6 +7,12 @@
 //! paint free chunks (`-`, or a digit for list order) through a painter
 //! (see [`Config::painter`](super::Config::painter)). Painting a letter where
 //! another letter already is gives `X`: two blocks share those 16 bytes.
+//!
+//! A layer that knows the free list also hands it over as data
+//! ([`Picture::set_free_list`]): the report's drawing of each step takes
+//! the list from there, in list order, however the layer found it.
+
+use heaplab_protocol::heap_state::ListEnd;
 
 use super::pages::{Mapping, PageLog};
 
@@ -29,7 +35,12 @@ pub struct Picture {
     legend: Vec<String>,
     notes: Vec<String>,
     focus: Vec<usize>,
+    free_list: Option<FreeList>,
 }
+
+/// The free list as a layer found it: `(address, size)` of each chunk in
+/// list order, and how the list ended.
+pub type FreeList = (Vec<(usize, usize)>, ListEnd);
 
 impl Picture {
     /// Every live mapping of `log`, all `.`.
@@ -47,7 +58,19 @@ impl Picture {
             legend: vec![". mapped, unused".to_string()],
             notes: Vec::new(),
             focus: Vec::new(),
+            free_list: None,
         }
+    }
+
+    /// Records the free list a layer found: `(address, size)` of each chunk
+    /// in list order, and how the list ended.
+    pub fn set_free_list(&mut self, chunks: Vec<(usize, usize)>, end: ListEnd) {
+        self.free_list = Some((chunks, end));
+    }
+
+    /// The free list a layer recorded, if one did.
+    pub fn free_list(&self) -> Option<&FreeList> {
+        self.free_list.as_ref()
     }
 
     /// Paints `ch` on every cell that `[addr, addr + len)` touches; returns
