@@ -6,6 +6,7 @@ pub mod gradescope;
 pub mod html;
 pub mod human;
 pub mod json;
+pub mod markdown;
 pub mod tap;
 
 use std::time::Duration;
