@@ -5,7 +5,9 @@
 //! the pages' own references (`<a>` to a web address) leave the book;
 //! nothing the book shows is fetched from elsewhere.
 
-use std::collections::BTreeSet;
+mod browser;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -76,6 +78,7 @@ fn the_book_builds_and_its_links_lead_somewhere() {
     assert!(status.success(), "mdbook build failed: {status:?}");
     let links = Selector::parse("a[href], link[href], script[src], img[src]").unwrap();
     let mut checked = 0;
+    let mut ids = Ids::default();
     for chapter in chapters() {
         let page = out.path().join(chapter.replace(".md", ".html"));
         let html = std::fs::read_to_string(&page)
@@ -87,17 +90,83 @@ fn the_book_builds_and_its_links_lead_somewhere() {
             if reference {
                 continue;
             }
-            if let Some(problem) = broken(out.path(), &page, target) {
+            if let Some(problem) = broken(out.path(), &page, target, &mut ids) {
                 panic!("{chapter}: link {target:?} {problem}");
             }
             checked += 1;
         }
     }
     assert!(checked > 100, "only {checked} links: was the book built?");
+    in_chromium(out.path());
+}
+
+/// After loading: the links of the table of contents (which the book's
+/// script writes) and the errors, into `<pre id="drive">`.
+const RECORD: &str = "<script>addEventListener('load', function () {\
+var pre = document.createElement('pre'); pre.id = 'drive';\
+var toc = [].map.call(document.querySelectorAll('.sidebar a[href]'), function (a) {\
+return a.getAttribute('href'); });\
+pre.textContent = JSON.stringify({ errors: window.__errors, toc: toc });\
+document.body.appendChild(pre); });</script>";
+
+/// Each chapter in headless Chromium: no script errors, and the table of
+/// contents lists every chapter.
+fn in_chromium(book: &Path) {
+    let chapters: Vec<String> = chapters()
+        .iter()
+        .map(|c| c.replace(".md", ".html"))
+        .collect();
+    for chapter in &chapters {
+        let page = book.join(chapter);
+        let html = std::fs::read_to_string(&page).unwrap();
+        std::fs::write(&page, browser::instrumented(&html, RECORD)).unwrap();
+        let dom = Html::parse_document(&browser::dump_dom(&page, &book.join("profile")));
+        let drive = Selector::parse("pre#drive").unwrap();
+        let found: String = dom
+            .select(&drive)
+            .next()
+            .expect("the page loaded")
+            .text()
+            .collect();
+        let seen: serde_json::Value = serde_json::from_str(&found).unwrap();
+        assert_eq!(
+            seen["errors"],
+            serde_json::json!([]),
+            "{chapter}: script errors"
+        );
+        let toc: Vec<&str> = seen["toc"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        for c in &chapters {
+            assert!(
+                toc.iter().any(|t| t.ends_with(c.as_str())),
+                "{chapter}: {c} not in the contents {toc:?}"
+            );
+        }
+    }
+}
+
+/// The ids of each page read so far.
+#[derive(Default)]
+struct Ids(HashMap<PathBuf, HashSet<String>>);
+
+impl Ids {
+    fn of(&mut self, file: &Path) -> &HashSet<String> {
+        self.0.entry(file.to_path_buf()).or_insert_with(|| {
+            let doc = Html::parse_document(&std::fs::read_to_string(file).unwrap());
+            let with_id = Selector::parse("[id]").unwrap();
+            doc.select(&with_id)
+                .map(|e| e.value().attr("id").unwrap().to_string())
+                .collect()
+        })
+    }
 }
 
 /// What is wrong with the link `target` on `page`, if anything.
-fn broken(book: &Path, page: &Path, target: &str) -> Option<String> {
+fn broken(book: &Path, page: &Path, target: &str, ids: &mut Ids) -> Option<String> {
     if target.contains("://") || target.starts_with("//") {
         return Some("leaves the book".into());
     }
@@ -126,9 +195,7 @@ fn broken(book: &Path, page: &Path, target: &str) -> Option<String> {
         ));
     }
     let fragment = fragment.filter(|f| !f.is_empty())?;
-    let doc = Html::parse_document(&std::fs::read_to_string(&file).ok()?);
-    let id = Selector::parse(&format!("[id=\"{fragment}\"]")).unwrap();
-    if doc.select(&id).next().is_none() {
+    if !ids.of(&file).contains(fragment) {
         return Some(format!("names #{fragment}, which {} lacks", file.display()));
     }
     None

@@ -5,12 +5,12 @@
 //! (headless Chromium: stepping with the keys and the buttons, no script
 //! errors).
 
+mod browser;
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
+use browser::{dump_dom, instrumented};
 use common::grade;
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
@@ -184,13 +184,6 @@ fn a_broken_lesson4_gets_a_self_contained_html_report_that_steps_in_a_browser() 
 // ---------------------------------------------------------------------------
 // The page in headless Chromium.
 
-/// Put first in `<head>`: records every script error and every load the
-/// page's policy refused.
-const CATCH_ERRORS: &str = "<script>window.__errors = [];\
-addEventListener('error', function (e) { __errors.push(String(e.message)); });\
-document.addEventListener('securitypolicyviolation', function (e) {\
-__errors.push('refused by the policy: ' + e.violatedDirective + ' ' + e.blockedURI); });</script>";
-
 /// Put last in `<body>`: steps the first sequence back with ← to its start
 /// (one press more than needed), forward with the `next` button to its
 /// end, then moves the second with → once it was clicked; after each move,
@@ -233,64 +226,6 @@ const DRIVE: &str = r#"<script>
 })();
 </script>"#;
 
-/// The Chromium to run: `HEAPLAB_CHROMIUM`, or the first of the usual
-/// names on the PATH.
-fn chromium() -> PathBuf {
-    if let Some(path) = std::env::var_os("HEAPLAB_CHROMIUM") {
-        return path.into();
-    }
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|d| d.join(name))
-            .find(|p| p.is_file());
-        if let Some(path) = found {
-            return path;
-        }
-    }
-    panic!(
-        "this test needs a headless Chromium: `apt-get install chromium` (.ci/run installs it), \
-         or set HEAPLAB_CHROMIUM to its path"
-    );
-}
-
-/// The page at `html` after its scripts ran, as Chromium serializes it.
-/// Chromium runs without a network (a new network namespace: only its own
-/// loopback), so it could reach nothing even if the page asked.
-fn dump_dom(html: &Path, profile: &Path) -> String {
-    // To a file: a page is more than a pipe holds while nobody reads it.
-    let dumped = html.with_extension("dom");
-    let mut child = Command::new("unshare")
-        .args(["--map-root-user", "--net"])
-        .arg(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--window-size=1000,800",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("file://{}", html.display()))
-        .stdout(std::fs::File::create(&dumped).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("unshare runs (util-linux)");
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("Chromium ran past 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let status = child.wait().unwrap();
-    assert!(status.success(), "Chromium failed: {status:?}");
-    std::fs::read_to_string(&dumped).unwrap()
-}
-
 /// What the driving script noted, read back from the dumped page.
 fn drive(page: &str, dir: &Path, name: &str) -> Value {
     let file = dir.join(name);
@@ -299,11 +234,6 @@ fn drive(page: &str, dir: &Path, name: &str) -> Value {
     let found = all(&dom, "pre#drive");
     assert_eq!(found.len(), 1, "the driving script ran to its end");
     serde_json::from_str(&words(found[0])).unwrap()
-}
-
-fn instrumented(html: &str, drive: &str) -> String {
-    html.replacen("<head>", &format!("<head>{CATCH_ERRORS}"), 1)
-        .replacen("</body>", &format!("{drive}</body>"), 1)
 }
 
 fn in_chromium(report: &Path, dir: &Path) {
