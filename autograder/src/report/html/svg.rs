@@ -258,8 +258,9 @@ struct Drawing<'a> {
 }
 
 impl Drawing<'_> {
-    /// A line of a band: the run's label on its first line, the band (all
-    /// unused until chunks cover it), the addresses of its ends.
+    /// A line of a band: on its left the run's number, size and first
+    /// address (on its first line) or the line's first address; the band,
+    /// all unused until chunks cover it.
     fn line(&self, out: &mut String, i: usize) {
         let line = self.lines[i];
         let run = self.state.runs[line.run];
@@ -268,11 +269,21 @@ impl Drawing<'_> {
         if line.first {
             let _ = write!(
                 out,
-                "<text x=\"4\" y=\"{}\">run {}</text><text class=\"small\" x=\"4\" y=\"{}\">{}</text>",
-                n(top + 14.0),
+                "<text x=\"4\" y=\"{}\">run {}</text><text class=\"small\" x=\"4\" y=\"{}\">{}\
+                 </text><text class=\"small\" x=\"4\" y=\"{}\">{:#x}</text>",
+                n(top + 11.0),
                 run.serial,
-                n(top + 28.0),
-                bytes(run.len)
+                n(top + 22.0),
+                bytes(run.len),
+                n(top + 33.0),
+                line.addr
+            );
+        } else {
+            let _ = write!(
+                out,
+                "<text class=\"small\" x=\"4\" y=\"{}\">{:#x}</text>",
+                n(top + BAND_H / 2.0 + 4.0),
+                line.addr
             );
         }
         rect(out, "unused", LEFT, line.x(line.end()), top);
@@ -285,16 +296,7 @@ impl Drawing<'_> {
                 bytes(line.len)
             );
         }
-        let _ = write!(
-            out,
-            "<text class=\"small\" x=\"{l}\" y=\"{y}\">{:#x}</text>\
-             <text class=\"small end\" x=\"{r}\" y=\"{y}\">{:#x}</text></g>",
-            line.addr,
-            line.end(),
-            l = n(LEFT),
-            r = n(line.x(line.end())),
-            y = n(top + BAND_H + 13.0),
-        );
+        out.push_str("</g>");
     }
 
     /// Draws a chunk's parts as `class` boxes with its header in front, and
@@ -318,13 +320,23 @@ impl Drawing<'_> {
         };
         let fits = |s: &str| widest.x1 - widest.x0 >= 6.5 * s.chars().count() as f64 + 4.0;
         let shown = if fits(long) { long } else { short };
+        let mid = n((widest.x0 + widest.x1) / 2.0);
         if fits(shown) {
             let _ = write!(
                 out,
-                "<text class=\"label\" x=\"{}\" y=\"{}\">{}</text>",
-                n((widest.x0 + widest.x1) / 2.0),
+                "<text class=\"label\" x=\"{mid}\" y=\"{}\">{}</text>",
                 n(widest.top() + BAND_H / 2.0 + 4.0),
                 text(shown)
+            );
+        } else if segs[0].x1 - segs[0].x0 >= 5.0 * short.chars().count() as f64 {
+            // Too narrow inside: under the box, smaller.
+            let first = segs[0];
+            let _ = write!(
+                out,
+                "<text class=\"label below\" x=\"{}\" y=\"{}\">{}</text>",
+                n((first.x0 + first.x1) / 2.0),
+                n(first.top() + BAND_H + 11.0),
+                text(short)
             );
         }
     }
@@ -452,7 +464,7 @@ impl Drawing<'_> {
                 out,
                 "<text x=\"{}\" y=\"{}\">✗</text></g>",
                 n((s.x0 + s.x1) / 2.0),
-                n(s.top() + BAND_H + 14.0),
+                n(s.top() - 5.0),
             );
         }
     }

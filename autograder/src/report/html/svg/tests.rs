@@ -81,6 +81,10 @@ fn links(doc: &Html) -> Vec<(String, String)> {
         .collect()
 }
 
+fn words(e: ElementRef) -> String {
+    e.text().collect()
+}
+
 fn texts(doc: &Html) -> String {
     all(doc, "text")
         .iter()
@@ -235,4 +239,14 @@ fn no_pages_yet_and_text_is_escaped() {
     );
     let odd = draw(&heap(vec![live("<b>", 0, 256)], vec![], ListEnd::Null), "x");
     assert!(odd.contains("&lt;b&gt;") && !odd.contains("<b>"), "{odd}");
+}
+
+#[test]
+fn a_name_too_long_for_its_box_goes_under_it() {
+    // 32 bytes on a line of 1 KiB: some 20 px, half of it header.
+    let doc = parse(&heap(vec![live("a0", 0, 32)], vec![], ListEnd::Null));
+    let below = one(&doc, "g.chunk.live text.label.below");
+    assert_eq!(words(below), "a0");
+    let payload = one(&doc, "g.chunk.live rect.payload");
+    assert!(num(below, "y") > num(payload, "y") + num(payload, "height"));
 }
