@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use browser::{dump_dom, instrumented};
-use common::grade;
+use common::{grade, grade_fixture};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 
@@ -179,6 +179,34 @@ fn a_broken_lesson4_gets_a_self_contained_html_report_that_steps_in_a_browser() 
     assert_eq!(all(&one, "div.stepper").len(), 1);
 
     in_chromium(&report, dir.path());
+}
+
+#[test]
+fn a_hidden_test_keeps_its_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.html");
+    let graded = grade_fixture(&[
+        "misbehave",
+        "--solution",
+        "--include-hidden",
+        "--test",
+        "fa",
+        "--html",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(graded.code, 1, "{}", graded.stderr);
+    let html = std::fs::read_to_string(&report).unwrap();
+    let doc = Html::parse_document(&html);
+    assert!(doc.errors.is_empty(), "{:?}", doc.errors);
+    let hidden = all(&doc, "section#test-fake_report")[0];
+    assert_eq!(
+        words(within(hidden, "p.hidden")[0]),
+        "hidden test: details withheld"
+    );
+    assert!(within(hidden, "pre, .hint, .replay").is_empty());
+    // A test that is not hidden shows its message: the answer it wanted.
+    let shown = all(&doc, "section#test-fails")[0];
+    assert!(words(within(shown, "pre.message")[0]).contains("expected"));
 }
 
 // ---------------------------------------------------------------------------

@@ -114,7 +114,8 @@ fn anchor(name: &str) -> String {
 }
 
 /// A failed test: what broke (message), the hint, the command that replays
-/// it, and the heap step by step when the checker recorded it.
+/// it, and the heap step by step when the checker recorded it; for a hidden
+/// test, none of it.
 fn failure(out: &mut String, graded: &Graded, r: &TestResult) {
     let _ = writeln!(
         out,
@@ -126,6 +127,11 @@ fn failure(out: &mut String, graded: &Graded, r: &TestResult) {
         r.spec.points,
         text(r.outcome.label()),
     );
+    if r.spec.hidden {
+        // As in TAP: a hidden test's failure says nothing of the test.
+        out.push_str("<p class=\"hidden\">hidden test: details withheld</p></section>\n");
+        return;
+    }
     let hint = r.spec.hint.trim();
     let details = failure_details(graded, r, false);
     let message = details
