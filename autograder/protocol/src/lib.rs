@@ -14,8 +14,8 @@
 //! - [`messages`]: what goes over it ([`Down`] to the subject, [`Up`] back);
 //! - [`window`]: where the grader's pages live in both processes;
 //! - [`outcome`]: a test's result as the checker reports it to the grader;
-//! - [`heap_state`]: the heap after each step of a failing sequence, which
-//!   a failure carries for the report to draw;
+//! - [`heap_state`] and [`footprint`]: what a failure carries for the
+//!   report to draw (the heap after each step, a footprint over a trace);
 //! - [`ended`]: how a process ended, in words;
 //! - [`exit`]: the exit codes of `grade`, the checker and the subject;
 //! - `manifest` (feature `manifest`): the course manifest's schema.
@@ -24,6 +24,7 @@ pub mod channel;
 pub mod confinement;
 pub mod ended;
 pub mod exit;
+pub mod footprint;
 pub mod heap_state;
 #[cfg(feature = "manifest")]
 pub mod manifest;

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::footprint::Footprint;
 use crate::heap_state::HeapStep;
 
 /// Steps of a long failing sequence a failure keeps (besides step 0): the
@@ -134,6 +135,9 @@ pub struct Failure {
     /// [`MAX_STEPS`] of a long sequence, after step 0).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<HeapStep>,
+    /// The heap's footprint over the trace a utilization test replayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub footprint: Option<Footprint>,
     /// Addresses the picture should show first (not reported).
     #[serde(skip)]
     pub focus: Vec<usize>,
@@ -268,7 +272,10 @@ mod tests {
     fn steps_stay_out_of_the_json_when_empty() {
         let mut f = Failure::text("broke");
         let json = serde_json::to_string(&f).unwrap();
-        assert!(!json.contains("steps"), "{json}");
+        assert!(
+            !json.contains("steps") && !json.contains("footprint"),
+            "{json}"
+        );
         f.steps.push(HeapStep {
             step: 1,
             operation: "a0 = malloc(8)".into(),

@@ -1,11 +1,13 @@
 //! The HTML report: one self-contained file (no network, no external
 //! scripts, styles or fonts; its Content-Security-Policy forbids loading
 //! anything) with the score, each failure's message, hint and replay
-//! command, and for a failing sequence the heap drawn after every operation
-//! ([`stepper`]), stepped through with buttons or the arrow keys. Without
+//! command, for a failing sequence the heap drawn after every operation
+//! ([`stepper`]), stepped through with buttons or the arrow keys, and for a
+//! failed utilization test the footprint over its trace ([`plot`]). Without
 //! scripts, and printed, every step shows, one under the other.
 
 mod escape;
+pub mod plot;
 mod stepper;
 pub mod svg;
 
@@ -150,6 +152,11 @@ fn failure(out: &mut String, graded: &Graded, r: &TestResult) {
     );
     if let Some(f) = r.outcome.failure().filter(|f| !f.steps.is_empty()) {
         stepper::render(out, f);
+    }
+    if let Some(footprint) = r.outcome.failure().and_then(|f| f.footprint.as_ref()) {
+        out.push_str("<figure class=\"footprint\">");
+        out.push_str(&plot::footprint(footprint));
+        out.push_str("</figure>\n");
     }
     out.push_str("</section>\n");
 }
