@@ -497,7 +497,10 @@ fn end_text(out: &mut String, at: (f64, f64), s: &str) {
 fn arrow(out: &mut String, a: (f64, f64), b: (f64, f64), from: &str, to: &str, class: &str) {
     let lift = if (b.0 - a.0).abs() < 1.0 { 40.0 } else { 0.0 };
     // The curve's peak stays inside the drawing, above the top line too.
-    let c = ((a.0 + b.0) / 2.0 + lift, (a.1.min(b.1) - LANE + 4.0).max(2.0));
+    let c = (
+        (a.0 + b.0) / 2.0 + lift,
+        (a.1.min(b.1) - LANE + 4.0).max(2.0),
+    );
     let (dx, dy) = (b.0 - c.0, b.1 - c.1);
     let len = (dx * dx + dy * dy).sqrt().max(1.0);
     let (ux, uy) = (dx / len, dy / len);
