@@ -41,6 +41,12 @@ package lesson *args:
 batch dir *args:
     cargo run -q -p heaplab-autograder --bin grade -- batch {{dir}} {{args}}
 
+# Build docs/ as a book (mdBook) into target/book/, installing mdbook first if
+# it is missing; open target/book/index.html.
+book:
+    command -v mdbook >/dev/null || cargo install mdbook --locked --no-default-features --features search
+    mdbook build docs
+
 # How long `cargo grade lesson1 --solution` takes, unchanged and after touching a file.
 bench:
     cargo bench -p heaplab-autograder --bench grade_time

@@ -173,7 +173,18 @@ fn gradescope_results_have_the_fields_the_spec_requires() {
         assert_eq!(status == "passed", score == max && max > 0.0, "{t}");
         let vis = t["visibility"].as_str().unwrap();
         assert!(["visible", "hidden", "after_due_date", "after_published"].contains(&vis));
+        // Markdown: the message a code block, the replay command as code.
+        assert_eq!(t["output_format"], "md", "{t}");
+        let out = t["output"].as_str().unwrap();
+        if status == "failed" {
+            assert!(out.starts_with("```text\n"), "{out}");
+            assert!(
+                out.contains("\n```\n\n") && out.contains("Replay it: `cargo grade"),
+                "{out}"
+            );
+        }
     }
+    assert_eq!(r["output_format"], "md");
     assert_eq!(sum, r["score"].as_f64().unwrap());
     let hidden = tests
         .iter()

@@ -15,6 +15,8 @@
 //! - [`window`]: where the grader's pages live in both processes;
 //! - [`outcome`]: a test's result as the checker reports it to the grader;
 //! - [`checks`]: the names of the rules a failure can break, which hints are keyed by;
+//! - [`heap_state`] and [`footprint`]: what a failure carries for the
+//!   report to draw (the heap after each step, a footprint over a trace);
 //! - [`ended`]: how a process ended, in words;
 //! - [`exit`]: the exit codes of `grade`, the checker and the subject;
 //! - `manifest` (feature `manifest`): the course manifest's schema.
@@ -24,6 +26,8 @@ pub mod checks;
 pub mod confinement;
 pub mod ended;
 pub mod exit;
+pub mod footprint;
+pub mod heap_state;
 #[cfg(feature = "manifest")]
 pub mod manifest;
 pub mod messages;

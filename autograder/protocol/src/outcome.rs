@@ -5,6 +5,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::footprint::Footprint;
+use crate::heap_state::HeapStep;
+
+/// Steps of a long failing sequence a failure keeps (besides step 0): the
+/// last ones, which lead to the failure.
+pub const MAX_STEPS: usize = 60;
+
 /// How one test ended. Every case is here; a test earns its points only
 /// when [`Outcome::Passed`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -151,6 +158,14 @@ pub struct Failure {
     /// step: the outcome is then that, not a failed check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<crate::Stopped>,
+    /// The heap after each operation of the failing sequence, for the
+    /// report to draw (recorded only for a failure; at most the last
+    /// [`MAX_STEPS`] of a long sequence, after step 0).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<HeapStep>,
+    /// The heap's footprint over the trace a utilization test replayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub footprint: Option<Footprint>,
     /// Addresses the picture should show first (not reported).
     #[serde(skip)]
     pub focus: Vec<usize>,
@@ -279,6 +294,27 @@ mod tests {
              (no overlap, after step 2: a1 = malloc(8))\n\noperations:\n  a0 = malloc(24); \
              a1 = malloc(8)\n\npages:\naaaXbb\n"
         );
+    }
+
+    #[test]
+    fn steps_stay_out_of_the_json_when_empty() {
+        let mut f = Failure::text("broke");
+        let json = serde_json::to_string(&f).unwrap();
+        assert!(
+            !json.contains("steps") && !json.contains("footprint"),
+            "{json}"
+        );
+        f.steps.push(HeapStep {
+            step: 1,
+            operation: "a0 = malloc(8)".into(),
+            ..HeapStep::default()
+        });
+        let json = serde_json::to_string(&f).unwrap();
+        assert!(
+            json.contains(r#""steps":[{"step":1,"operation":"a0 = malloc(8)""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Failure>(&json).unwrap(), f);
     }
 
     #[test]

@@ -59,6 +59,10 @@ pub struct Args {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write the HTML report (the heap drawn step by step) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// Tests run at once (default: the number of cores).
     #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
@@ -117,6 +121,8 @@ pub enum Format {
     Autolab,
     /// PrairieLearn's results.json for an external grader.
     Prairielearn,
+    /// One self-contained HTML file: the failures, the heap drawn after each step.
+    Html,
 }
 
 /// `grade list [LESSON]` and `grade --list [LESSON]`.
@@ -133,7 +139,9 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
     }
     if args.output.is_some() && args.format == Format::Human {
         return Err(Fatal::new(
-            "--output is for the machine formats (tap, gradescope, prairielearn, autolab, json); the human report goes to the terminal",
+            "--output is for the machine formats (tap, gradescope, prairielearn, autolab, json, \
+             html); the human report goes to the terminal (--html FILE writes the HTML report \
+             beside it)",
         ));
     }
     if args.watch {
@@ -274,8 +282,13 @@ fn colour() -> bool {
 
 /// The report in the asked format, to `--output` or stdout.
 fn write_report(args: &Args, graded: &Graded) -> Result<(), Fatal> {
+    if let Some(path) = &args.html {
+        write_whole(path, &report::html::render(graded))?;
+        progress(&format!("HTML report in {}", path.display()));
+    }
     let text = match args.format {
         Format::Human => return Ok(()),
+        Format::Html => report::html::render(graded),
         Format::Tap => report::tap::render(graded),
         Format::Gradescope => report::gradescope::render(graded),
         Format::Json => report::json::render(graded),

@@ -1,17 +1,19 @@
 //! Gradescope's `results.json`: `score`, `execution_time`, `output`, and per
 //! test `name`, `score`, `max_score`, `status`, `output`, `visibility`;
-//! and, for a lesson with measured tests, the `leaderboard`.
+//! and, for a lesson with measured tests, the `leaderboard`. The outputs
+//! are Markdown (`output_format: "md"`, see [`super::markdown`]).
 
 use serde::Serialize;
 
 use super::leaderboard::{self, Entry};
-use super::{failure_details, Graded};
+use super::{markdown, Graded};
 
 #[derive(Serialize)]
 struct Results {
     score: u32,
     execution_time: f64,
     output: String,
+    output_format: &'static str,
     tests: Vec<TestEntry>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     leaderboard: Vec<Entry>,
@@ -24,6 +26,7 @@ struct TestEntry {
     max_score: u32,
     status: &'static str,
     output: String,
+    output_format: &'static str,
     visibility: &'static str,
 }
 
@@ -38,7 +41,9 @@ pub fn render(graded: &Graded) -> String {
     );
     if let Some(errors) = &graded.compile_errors {
         output.push_str("\n\nYour code did not compile; the compiler said:\n\n");
-        output.push_str(&anstream::adapter::strip_str(errors).to_string());
+        output.push_str(&markdown::code_block(
+            &anstream::adapter::strip_str(errors).to_string(),
+        ));
     }
     let tests = graded
         .results
@@ -51,8 +56,9 @@ pub fn render(graded: &Graded) -> String {
             output: if r.outcome.passed() {
                 String::new()
             } else {
-                failure_details(graded, r, true)
+                markdown::failure(graded, r)
             },
+            output_format: "md",
             // Hidden tests show only once the instructor publishes grades.
             visibility: if r.spec.hidden {
                 "after_published"
@@ -65,6 +71,7 @@ pub fn render(graded: &Graded) -> String {
         score: graded.score(),
         execution_time: (graded.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         output,
+        output_format: "md",
         tests,
         leaderboard: leaderboard::entries(graded),
     };

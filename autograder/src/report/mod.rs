@@ -5,9 +5,11 @@
 pub mod autolab;
 pub mod causes;
 pub mod gradescope;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod leaderboard;
+pub mod markdown;
 pub mod prairielearn;
 pub mod tap;
 

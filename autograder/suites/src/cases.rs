@@ -12,6 +12,7 @@ use proptest::test_runner::{
     Config as RunnerConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
 };
 
+use crate::alloc::record;
 use crate::debug;
 use crate::harness::reached_todo;
 
@@ -51,8 +52,10 @@ pub fn runner(seed: u64, name: &str, cases: u32, shrink_iters: u32, tail: [u8; 1
 
 /// Runs `case` on the strategy's values until one fails, then shrinks it.
 /// The error is the failure of the shortest failing case found, with
-/// `found(&case)` as its last note. A `todo!()` reached stops the run (the
-/// test then reports "not implemented").
+/// `found(&case)` as its last note; when the cases drive a heap session,
+/// that case is run once more to record the heap after each step
+/// ([`record::with_steps`]). A `todo!()` reached stops the run (the test
+/// then reports "not implemented").
 pub fn run<T: Debug>(
     runner: &mut TestRunner,
     strategy: &impl Strategy<Value = T>,
@@ -62,6 +65,7 @@ pub fn run<T: Debug>(
     // Every failing case proptest tries becomes its current shortest, so
     // the last failure kept is the one of the case it reports.
     let last: RefCell<Option<Failure>> = RefCell::new(None);
+    let sessions = record::sessions_made();
     let result = runner.run(strategy, |value| {
         if reached_todo() {
             return Ok(());
@@ -78,13 +82,19 @@ pub fn run<T: Debug>(
             let failure = last
                 .take()
                 .unwrap_or_else(|| Failure::text(reason.message()));
-            let failure = failure.note(found(&value));
-            if let Some((step, _)) = failure.step.as_ref().filter(|_| debug::debugging()) {
-                // Under --debug: the failing case once more, stopping in
-                // the debugger before the step that fails.
-                let _ = debug::replay_with_trap(*step, || case(value));
-            }
-            Err(failure)
+            let note = found(&value);
+            let failure =
+                if let Some((step, _)) = failure.step.clone().filter(|_| debug::debugging()) {
+                    // Under --debug: the failing case once more, stopping in
+                    // the debugger before the step that fails.
+                    let _ = debug::replay_with_trap(step, || case(value));
+                    failure
+                } else if record::sessions_made() > sessions {
+                    record::with_steps(failure, || case(value))
+                } else {
+                    failure
+                };
+            Err(failure.note(note))
         }
         Err(TestError::Abort(reason)) => Err(Failure::text(format!(
             "the property run was aborted: {}",

@@ -88,6 +88,7 @@ mod model;
 mod pages;
 mod picture;
 mod property;
+pub mod record;
 mod session;
 pub mod window;
 

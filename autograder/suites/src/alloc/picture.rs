@@ -14,8 +14,14 @@
 //! mapping the rows around the failure, with a count of the rows left out.
 //! Its legend names the block of every letter drawn (letters repeat every 26
 //! blocks, and the legend says so when two drawn blocks share one).
+//!
+//! A layer that knows the free list also hands it over as data
+//! ([`Picture::set_free_list`]): the report's drawing of each step takes
+//! the list from there, in list order, however the layer found it.
 
 use std::sync::OnceLock;
+
+use heaplab_protocol::heap_state::ListEnd;
 
 use super::pages::{Mapping, PageLog};
 
@@ -82,7 +88,12 @@ pub struct Picture {
     notes: Vec<String>,
     focus: Vec<usize>,
     row_cells: usize,
+    free_list: Option<FreeList>,
 }
+
+/// The free list as a layer found it: `(address, size)` of each chunk in
+/// list order, and how the list ended.
+pub type FreeList = (Vec<(usize, usize)>, ListEnd);
 
 impl Picture {
     /// Every live mapping of `log`, all `.`.
@@ -102,6 +113,7 @@ impl Picture {
             notes: Vec::new(),
             focus: Vec::new(),
             row_cells: row_cells(),
+            free_list: None,
         }
     }
 
@@ -109,6 +121,17 @@ impl Picture {
     pub fn with_row_cells(mut self, cells: usize) -> Self {
         self.row_cells = cells.max(1);
         self
+    }
+
+    /// Records the free list a layer found: `(address, size)` of each chunk
+    /// in list order, and how the list ended.
+    pub fn set_free_list(&mut self, chunks: Vec<(usize, usize)>, end: ListEnd) {
+        self.free_list = Some((chunks, end));
+    }
+
+    /// The free list a layer recorded, if one did.
+    pub fn free_list(&self) -> Option<&FreeList> {
+        self.free_list.as_ref()
     }
 
     /// Paints `ch` on every cell that `[addr, addr + len)` touches; returns

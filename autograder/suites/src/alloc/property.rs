@@ -9,6 +9,7 @@ use proptest::strategy::BoxedStrategy;
 
 use super::check::{Config, Failure, OpMix};
 use super::pages::InstrumentedPages;
+use super::record;
 use super::session::{Op, Session};
 use crate::cases;
 use crate::harness::{Ctx, Test};
@@ -96,7 +97,8 @@ where
 pub type ScenarioFn<H> = fn(&mut Session<'_, H>) -> Result<(), Failure>;
 
 /// A named scenario: `body` drives a fresh [`Session`] checked by `config`;
-/// afterwards every live block is freed and the heap dropped.
+/// afterwards every live block is freed and the heap dropped. A failing
+/// scenario runs once more, recording the heap after each step.
 pub fn scenario<H, F, B>(name: &'static str, make: Rc<F>, config: Config<H>, body: B) -> Test
 where
     H: Heap + 'static,
@@ -104,9 +106,13 @@ where
     B: Fn(&mut Session<'_, H>) -> Result<(), Failure> + 'static,
 {
     Test::new(name, move |_ctx| {
-        let mut session = Session::new(&*make, &config)?;
-        body(&mut session)?;
-        session.free_all()?;
-        session.finish()
+        let run = || {
+            let mut session = Session::new(&*make, &config)?;
+            body(&mut session)?;
+            session.free_all()?;
+            session.finish()
+        };
+        // Once more on failure, to record the heap after each step.
+        run().map_err(|failure| record::with_steps(failure, run))
     })
 }

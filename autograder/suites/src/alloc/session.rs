@@ -7,11 +7,13 @@ use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 
 use heaplab_kit::{Heap, Stats};
+use heaplab_protocol::heap_state::HeapStep;
 
 use super::check::{header_rule, header_word, run_checks, Config, Done, Failure, State};
 use super::model::{letter, pattern, BlockName, LiveBlock, Model};
 use super::pages::{InstrumentedPages, PageLog};
 use super::picture::Picture;
+use super::record;
 use crate::remote::StudentStopped;
 use heaplab_protocol::checks;
 
@@ -54,6 +56,9 @@ pub struct Session<'c, H: Heap> {
     transcript: Vec<String>,
     /// The picture before the current operation (kept only after a stop).
     before: RefCell<Option<String>>,
+    /// A payload address of the block the last operation made, freed or
+    /// wrote: what the report outlines when a failure names nothing else.
+    touched: Cell<Option<usize>>,
 }
 
 fn panic_text(payload: Box<dyn Any + Send>) -> String {
@@ -82,7 +87,9 @@ impl<'c, H: Heap> Session<'c, H> {
             config,
             transcript: Vec::new(),
             before: RefCell::new(None),
+            touched: Cell::new(None),
         };
+        record::session_made();
         match made {
             Ok(heap) => s.heap = Some(heap),
             Err(p) => return Err(s.trouble(p, "making the heap (new)", "new does not panic")),
@@ -204,6 +211,7 @@ impl<'c, H: Heap> Session<'c, H> {
             Ok(Some(p)) => {
                 self.transcript
                     .push(format!("{} = malloc({size})", BlockName(id)));
+                self.touched.set(Some(p.as_ptr() as usize));
                 self.model.next_id += 1;
                 self.model.mallocs += 1;
                 self.model.live.push(LiveBlock {
@@ -240,6 +248,7 @@ impl<'c, H: Heap> Session<'c, H> {
             format!("free({})", block.name())
         });
         self.transcript.push(format!("free({})", block.name()));
+        self.touched.set(Some(block.addr));
         let heap = self.heap.as_mut().expect("the session's heap is gone");
         // SAFETY: ptr came from this heap's malloc and the model frees it once.
         let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe { heap.free(ptr) }));
@@ -285,6 +294,7 @@ impl<'c, H: Heap> Session<'c, H> {
             .expect("live")
             .pattern = bytes;
         self.transcript.push(format!("write({name})"));
+        self.touched.set(Some(self.block(id).addr));
         self.check(Done::Write { id }, events_before)
     }
 
@@ -361,7 +371,20 @@ impl<'c, H: Heap> Session<'c, H> {
 
     fn check(&mut self, done: Done, events_before: usize) -> Result<(), Failure> {
         let events = self.log.events_since(events_before);
-        self.check_done(&done, &events)
+        self.check_done(&done, &events)?;
+        if record::recording() {
+            record::push(self.step(&self.picture(&[]), &[]));
+        }
+        Ok(())
+    }
+
+    /// The heap now, as the report draws it, with `focus` outlined.
+    fn step(&self, pic: &Picture, focus: &[usize]) -> HeapStep {
+        HeapStep {
+            step: self.transcript.len(),
+            operation: self.transcript.last().cloned().unwrap_or_default(),
+            heap: record::state(&self.log, &self.model, pic, self.config.header, focus),
+        }
     }
 
     fn check_done(&self, done: &Done, events: &[super::pages::PageEvent]) -> Result<(), Failure> {
@@ -470,11 +493,21 @@ impl<'c, H: Heap> Session<'c, H> {
                 .pictures
                 .push((format!("pages just before step {n}"), before));
         }
-        if failure.stopped.is_some() {
-            self.post_mortem(&mut failure);
+        let picture = if failure.stopped.is_some() {
+            self.post_mortem(&mut failure)
         } else {
-            let picture = self.picture(&failure.focus).render();
-            failure.pictures.push(("pages".to_string(), picture));
+            let picture = self.picture(&failure.focus);
+            failure
+                .pictures
+                .push(("pages".to_string(), picture.render()));
+            picture
+        };
+        if record::recording() {
+            let focus = match (failure.focus.is_empty(), self.touched.get()) {
+                (true, Some(addr)) => vec![addr],
+                _ => failure.focus.clone(),
+            };
+            failure.steps = record::steps_with(self.step(&picture, &focus));
         }
         failure
     }
@@ -523,7 +556,7 @@ impl<'c, H: Heap> Session<'c, H> {
     /// The pages as the student's process left them, drawn from memory by
     /// the lesson's own looks (a walk of the free list, for one), since the
     /// heap can no longer be asked; and what those looks found.
-    fn post_mortem(&self, failure: &mut Failure) {
+    fn post_mortem(&self, failure: &mut Failure) -> Picture {
         let mut found = Vec::new();
         let picture = self.draw(&failure.focus, |heap, pic| {
             for look in &self.config.post_mortems {
@@ -538,6 +571,7 @@ impl<'c, H: Heap> Session<'c, H> {
             failure.check = check.to_string();
         }
         failure.notes.extend(found.into_iter().map(|f| f.note));
+        picture
     }
 
     /// Before `free(b)`: the header in front of `b` still holds a chunk size

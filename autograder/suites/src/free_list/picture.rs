@@ -2,6 +2,7 @@
 //! chunk's header numbered by its place in the list.
 
 use heaplab_kit::Heap;
+use heaplab_protocol::heap_state::ListEnd;
 
 use super::show;
 use heaplab_kit::layout::HEADER_BYTES;
@@ -28,6 +29,10 @@ pub fn paint_free_chunks<H: Heap>(heap: &H, _model: &Model, _log: &PageLog, pic:
         };
         pic.paint(f.addr, HEADER_BYTES.min(f.size.max(1)), mark);
     }
+    pic.set_free_list(
+        walk.iter().map(|f| (f.addr, f.size)).collect(),
+        ListEnd::Null,
+    );
     if !walk.is_empty() {
         pic.legend("- free chunk");
         pic.legend("1-9 a free chunk's header, numbered in free-list order (+ from the 10th)");

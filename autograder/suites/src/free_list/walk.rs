@@ -19,6 +19,7 @@ use std::collections::HashMap;
 
 use heaplab_kit::layout::{HEADER_BYTES, LINK_OFFSET, MIN_CHUNK_BYTES};
 use heaplab_kit::{Heap, ALIGN};
+use heaplab_protocol::heap_state::ListEnd;
 
 use heaplab_protocol::checks;
 
@@ -172,6 +173,7 @@ pub fn post_mortem<H: Heap>(
 
 /// Paints the walked chunks as free chunks, numbered in walk order.
 fn paint(w: &Walk, log: &PageLog, pic: &mut Picture) {
+    let mut list = Vec::new();
     for (i, &addr) in w.chunks.iter().enumerate().take(512) {
         // The chunk's size word, if it is a plausible size inside the run.
         let size = word(addr);
@@ -183,6 +185,7 @@ fn paint(w: &Walk, log: &PageLog, pic: &mut Picture) {
             }
             _ => MIN_CHUNK_BYTES,
         };
+        list.push((addr, size));
         pic.paint(addr, size, '-');
         let mark = if i < 9 {
             char::from(b'1' + i as u8)
@@ -191,6 +194,13 @@ fn paint(w: &Walk, log: &PageLog, pic: &mut Picture) {
         };
         pic.paint(addr, HEADER_BYTES, mark);
     }
+    let end = match w.end {
+        End::Null => ListEnd::Null,
+        End::Cycle { to } => ListEnd::Cycle { to },
+        End::Outside { addr } => ListEnd::Outside { addr: addr as u64 },
+        End::TooLong => ListEnd::TooLong,
+    };
+    pic.set_free_list(list, end);
     if !w.chunks.is_empty() {
         pic.legend("- free chunk");
         pic.legend("1-9 a chunk's header, numbered in the order the checker walked the list");

@@ -6,6 +6,8 @@
 use std::rc::Rc;
 
 use heaplab_kit::Heap;
+use heaplab_protocol::footprint::Footprint;
+use heaplab_protocol::Failure;
 
 use super::generate::{self, DEFAULT_SEED};
 use super::pages::metered;
@@ -40,16 +42,24 @@ where
         let mut heap = HeapAllocator(make(pages));
         let checked = replay::checked(&trace, &mut heap, &log);
         if let Some(failure) = &checked.failure {
-            return Err(format!(
+            return Err(Failure::text(format!(
                 "the `{workload}` workload (traces/{workload}.rep) failed at {failure}\n\
                  `cargo grade bench` on this lesson replays every trace the same way."
-            ));
+            )));
         }
         let percent = 100.0 * checked.utilization();
         if percent >= f64::from(min_percent) {
             return Ok(());
         }
-        Err(format!(
+        let footprint = Footprint {
+            workload: workload.to_string(),
+            samples: checked
+                .timeline
+                .iter()
+                .map(|p| (p.op, p.mapped, p.live))
+                .collect(),
+        };
+        let mut failure = Failure::text(format!(
             "utilization on the `{workload}` workload (traces/{workload}.rep) is {percent:.1}%; \
              at least {min_percent}% is needed.\n\
              The workload: {about}.\n\
@@ -61,7 +71,9 @@ where
             bytes(checked.peak_live),
             bytes(checked.peak_mapped),
             bytes(checked.peak_mapped.saturating_sub(checked.peak_live)),
-        ))
+        ));
+        failure.footprint = Some(footprint);
+        Err(failure)
     })
 }
 
