@@ -15,6 +15,7 @@ mod fds;
 mod filters;
 mod layers;
 mod mounts;
+pub mod slot;
 pub mod sweep;
 
 use std::path::{Path, PathBuf};

@@ -10,11 +10,13 @@ use heaplab_sandbox::Spec;
 /// The layers for `subject` on this machine, or why none can be set up.
 pub fn probe(subject: &Path, memory_bytes: u64) -> Result<Confinement, String> {
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
+    // The probe's processes run as a slot's user too: leased like a test's.
+    let lease = heaplab_sandbox::slot::Lease::take();
     let spec = Spec {
         subject: subject.to_path_buf(),
         scratch: scratch.path().to_path_buf(),
         memory_bytes,
-        slot: 0,
+        slot: lease.slot(),
     };
     heaplab_sandbox::give_scratch(&spec)
         .map_err(|e| format!("cannot give the scratch folder to the student's user: {e}"))?;

@@ -53,11 +53,6 @@ impl TestResult<'_> {
     }
 }
 
-/// User slots: a root grader runs each test's student code as a user of
-/// its own (`--slot`); tests running at once never share one.
-static SLOTS: AtomicUsize = AtomicUsize::new(0);
-const SLOT_COUNT: usize = 4096;
-
 /// Time the checker gets beyond the test's own limit: it stops shrinking at
 /// half the limit, and a stopped student process takes a moment to clean up.
 const GRACE: Duration = Duration::from_secs(5);
@@ -199,7 +194,11 @@ fn checker(
     limits: &Limits,
     cpu: Option<usize>,
 ) -> Result<(CheckerReport, Duration), String> {
-    let slot = (SLOTS.fetch_add(1, Ordering::Relaxed) % SLOT_COUNT) as u32;
+    // A root grader runs the test's student code as a user of its own (its
+    // slot), leased so that no other test, of this grader or another, runs
+    // as that user until this one's processes are gone.
+    let lease = heaplab_sandbox::slot::Lease::take();
+    let slot = lease.slot();
     let seed = settings.seed;
     // Each test starts in an empty folder of its own, so files one test (or
     // a student's program) leaves behind cannot change another's result.
@@ -246,6 +245,7 @@ fn checker(
     if let Some(user) = heaplab_sandbox::user_for(slot) {
         heaplab_sandbox::sweep::kill_user(user.uid);
     }
+    drop(lease);
     let run = run.map_err(|e| format!("cannot start the test's checker: {e}"))?;
     match run.exit {
         Exit::TimedOut(_) => {
