@@ -5,6 +5,7 @@
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::RefCell;
+use std::time::Duration;
 
 use heaplab_kit::{Block, PageSource, Stats};
 use heaplab_protocol::messages::ThreadsReport;
@@ -13,6 +14,10 @@ use heaplab_protocol::{Failure, PageAnswer, PageRequest, Reply, Request};
 use super::{unexpected, with_subject, StudentStopped};
 use crate::alloc::{InstrumentedPages, PageLog};
 use crate::lesson7::SharedApi;
+
+/// How long the threads' work may take, all of it (each thread's calls
+/// through the student's lock, on a machine that may be busy).
+const THREADS_LIMIT: Duration = Duration::from_secs(10);
 
 /// The student's shared heap in a case process of its own, over the
 /// checker's pages.
@@ -44,8 +49,20 @@ pub fn shared() -> RemoteShared {
 
 impl RemoteShared {
     fn call(&self, request: Request, during: &str) -> Result<Reply, Failure> {
+        self.call_within(Duration::ZERO, request, during)
+    }
+
+    /// [`call`](Self::call) for a request that may take up to `limit` (at
+    /// least one operation's time).
+    fn call_within(
+        &self,
+        limit: Duration,
+        request: Request,
+        during: &str,
+    ) -> Result<Reply, Failure> {
         let mut pages = self.pages.borrow_mut();
-        let answered = with_subject(|s| s.call(request, &mut |r| answer(&mut pages, r)));
+        let answered =
+            with_subject(|s| s.call_within(limit, request, &mut |r| answer(&mut pages, r)));
         match answered {
             Ok(reply @ (Reply::Panicked { .. } | Reply::Unsupported { .. } | Reply::Error(_))) => {
                 Err(unexpected(reply, during))
@@ -105,7 +122,10 @@ impl SharedApi for RemoteShared {
             threads,
             rounds,
         };
-        match self.call(request, "the threads' work")? {
+        // Thousands of calls in one request: one call's limit would stop a
+        // correct heap on a busy machine; a lock that never opens still
+        // shows as a hang.
+        match self.call_within(THREADS_LIMIT, request, "the threads' work")? {
             Reply::Threads(report) => Ok(report),
             other => Err(unexpected(other, "the threads' work")),
         }

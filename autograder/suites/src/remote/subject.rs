@@ -171,6 +171,22 @@ impl Subject {
         self.next_reply(pages)
     }
 
+    /// [`call`](Self::call) for a request that is many operations in one
+    /// (the threads' work): it may take up to `limit` instead of one
+    /// operation's time.
+    pub fn call_within(
+        &mut self,
+        limit: Duration,
+        request: Request,
+        pages: &mut dyn FnMut(PageRequest) -> PageAnswer,
+    ) -> Result<Reply, Stop> {
+        let longer = limit.max(self.op_limit);
+        let one = std::mem::replace(&mut self.op_limit, longer);
+        let reply = self.call(request, pages);
+        self.op_limit = one;
+        reply
+    }
+
     /// The next reply, when the request before asked for two (an
     /// operation and the heap's view after it).
     pub fn next_reply(
