@@ -91,9 +91,35 @@ pub struct Written {
 
 /// Writes every bundle of `lesson` to `<out>/<lesson id>/`.
 pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, Fatal> {
+    ready_to_package(course, lesson)?;
+    let dir = out.join(&lesson.id);
+    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".staging-")
+        .tempdir_in(&dir)
+        .map_err(|e| io(&dir, e))?;
+    let trees = Trees::write(course, lesson, staging.path())?;
+    let mut bundles = Bundles {
+        dir: dir.clone(),
+        files: Vec::new(),
+    };
+    bundles.starter(&trees)?;
+    bundles.servers(course, lesson, &trees)?;
+    bundles.classroom(lesson, &trees)?;
+    // Instructions that depend on the lesson: Autolab's problem names, the image.
+    bundles.emit("README.txt", readme(lesson).into_bytes())?;
+    bundles.emit("inkfish.Dockerfile", INKFISH_DOCKERFILE.as_bytes().to_vec())?;
+    Ok(Written {
+        dir,
+        files: bundles.files,
+    })
+}
+
+/// A lesson can be packaged once it has a suite and a student crate.
+fn ready_to_package(course: &Course, lesson: &Lesson) -> Result<(), Fatal> {
     if !lesson.has_suite() {
         return Err(Fatal::new(format!(
-            "{} has no suite yet (course.toml's harness line is `{}`); nothing to package",
+            "{} has no suite yet (course.toml's checker line is `{}`); nothing to package",
             lesson.id, lesson.checker
         )));
     }
@@ -103,112 +129,137 @@ pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, 
             lesson.id, lesson.dir
         )));
     }
-    let dir = out.join(&lesson.id);
-    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".staging-")
-        .tempdir_in(&dir)
-        .map_err(|e| io(&dir, e))?;
+    Ok(())
+}
 
-    // The starter: what a student works in; no hidden test, no vendor folder
-    // (a student's machine reaches crates.io).
-    let starter_name = format!("heaplab-{}", lesson.id);
-    let starter_root = staging.path().join(&starter_name);
-    tree::starter(course, lesson)?.write_to(&starter_root)?;
-    vendor::prune_lock(&starter_root)?;
+/// The two trees every bundle is made of, written in the staging folder.
+struct Trees {
+    /// The starter's folder name (`heaplab-lessonN`).
+    starter_name: String,
+    /// The starter: what a student works in; no hidden test, no vendor
+    /// folder (a student's machine reaches crates.io).
+    starter_root: PathBuf,
+    /// The grader tree, shared by the grading servers.
+    grader_root: PathBuf,
+    /// The grader tree as archive entries under `heaplab/`.
+    grader: archive::Entries,
+}
 
-    // The grader tree, shared by the three platforms.
-    let grader_root = staging.path().join("heaplab");
-    let mut grader = tree::grader(course, lesson)?;
-    grader.insert("autolab-grade.sh", fill(AUTOLAB_GRADE, lesson));
-    grader.insert("prairielearn-grade.sh", fill(PRAIRIELEARN_GRADE, lesson));
-    grader.insert("prairielearn-setup.sh", fill(PRAIRIELEARN_SETUP, lesson));
-    grader.write_to(&grader_root)?;
-    vendor::vendor(&grader_root)?;
+impl Trees {
+    fn write(course: &Course, lesson: &Lesson, staging: &Path) -> Result<Trees, Fatal> {
+        let starter_name = format!("heaplab-{}", lesson.id);
+        let starter_root = staging.join(&starter_name);
+        tree::starter(course, lesson)?.write_to(&starter_root)?;
+        vendor::prune_lock(&starter_root)?;
+        let grader_root = staging.join("heaplab");
+        let mut grader = tree::grader(course, lesson)?;
+        grader.insert("autolab-grade.sh", fill(AUTOLAB_GRADE, lesson));
+        grader.insert("prairielearn-grade.sh", fill(PRAIRIELEARN_GRADE, lesson));
+        grader.insert("prairielearn-setup.sh", fill(PRAIRIELEARN_SETUP, lesson));
+        grader.write_to(&grader_root)?;
+        vendor::vendor(&grader_root)?;
+        let grader = archive::Entries::from_dir(&grader_root, "heaplab")?;
+        Ok(Trees {
+            starter_name,
+            starter_root,
+            grader_root,
+            grader,
+        })
+    }
+}
 
-    let mut files = Vec::new();
-    let mut emit = |name: &str, bytes: Vec<u8>| -> Result<(), Fatal> {
-        let path = dir.join(name);
+/// The bundles written so far, in the lesson's folder.
+struct Bundles {
+    dir: PathBuf,
+    files: Vec<(String, u64)>,
+}
+
+impl Bundles {
+    fn emit(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), Fatal> {
+        let path = self.dir.join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
         }
         std::fs::write(&path, &bytes).map_err(|e| io(&path, e))?;
-        files.push((name.to_string(), bytes.len() as u64));
+        self.files.push((name.to_string(), bytes.len() as u64));
         Ok(())
-    };
+    }
 
-    let starter = archive::Entries::from_dir(&starter_root, &starter_name)?;
-    emit(&format!("{starter_name}-starter.tar.gz"), starter.tar_gz()?)?;
+    fn starter(&mut self, trees: &Trees) -> Result<(), Fatal> {
+        let name = &trees.starter_name;
+        let starter = archive::Entries::from_dir(&trees.starter_root, name)?;
+        self.emit(&format!("{name}-starter.tar.gz"), starter.tar_gz()?)
+    }
 
-    let tree = archive::Entries::from_dir(&grader_root, "heaplab")?;
+    /// Inkfish, Gradescope, Autolab and PrairieLearn: each lays the grader
+    /// tree out its own way.
+    fn servers(&mut self, course: &Course, lesson: &Lesson, trees: &Trees) -> Result<(), Fatal> {
+        let id = &lesson.id;
+        // Inkfish: test.pl beside the grader tree as one inner archive.
+        let mut inkfish = archive::Entries::default();
+        inkfish.file("test.pl", fill(TEST_PL, lesson), true);
+        inkfish.file(INKFISH_INNER, trees.grader.tar()?, false);
+        self.emit(&format!("heaplab-{id}-inkfish.tar.gz"), inkfish.tar_gz()?)?;
+        // Gradescope: the zip becomes /autograder/source.
+        let mut gradescope = trees.grader.clone();
+        gradescope.file("setup.sh", fill(GRADESCOPE_SETUP, lesson), true);
+        gradescope.file("run_autograder", fill(GRADESCOPE_RUN, lesson), true);
+        self.emit(&format!("heaplab-{id}-gradescope.zip"), gradescope.zip()?)?;
+        // Autolab: the Makefile and the archive it unpacks.
+        self.emit("autolab/autograde-Makefile", fill(AUTOLAB_MAKEFILE, lesson))?;
+        self.emit("autolab/autograde.tar", trees.grader.tar()?)?;
+        self.prairielearn(course, lesson, trees)
+    }
 
-    // Inkfish: test.pl beside the grader tree as one inner archive.
-    let mut inkfish = archive::Entries::default();
-    inkfish.file("test.pl", fill(TEST_PL, lesson), true);
-    inkfish.file(INKFISH_INNER, tree.tar()?, false);
-    emit(
-        &format!("heaplab-{}-inkfish.tar.gz", lesson.id),
-        inkfish.tar_gz()?,
-    )?;
+    /// PrairieLearn: the image's Dockerfile over the grader tree, and a question.
+    fn prairielearn(
+        &mut self,
+        course: &Course,
+        lesson: &Lesson,
+        trees: &Trees,
+    ) -> Result<(), Fatal> {
+        let pl = format!("heaplab-{}-prairielearn", lesson.id);
+        let mut bundle = archive::Entries::from_dir(&trees.grader_root, &format!("{pl}/heaplab"))?;
+        bundle.file(
+            &format!("{pl}/Dockerfile"),
+            fill(PRAIRIELEARN_DOCKERFILE, lesson),
+            false,
+        );
+        bundle.file(
+            &format!("{pl}/question/info.json"),
+            prairielearn::info_json(course, lesson).into_bytes(),
+            false,
+        );
+        bundle.file(
+            &format!("{pl}/question/question.html"),
+            prairielearn::question_html(course, lesson)?.into_bytes(),
+            false,
+        );
+        self.emit(&format!("{pl}.tar.gz"), bundle.tar_gz()?)
+    }
 
-    // Gradescope: the zip becomes /autograder/source.
-    let mut gradescope = tree.clone();
-    gradescope.file("setup.sh", fill(GRADESCOPE_SETUP, lesson), true);
-    gradescope.file("run_autograder", fill(GRADESCOPE_RUN, lesson), true);
-    emit(
-        &format!("heaplab-{}-gradescope.zip", lesson.id),
-        gradescope.zip()?,
-    )?;
-
-    // Autolab: the Makefile and the archive it unpacks.
-    emit("autolab/autograde-Makefile", fill(AUTOLAB_MAKEFILE, lesson))?;
-    emit("autolab/autograde.tar", tree.tar()?)?;
-
-    // PrairieLearn: the image's Dockerfile over the grader tree, and a question.
-    let pl = format!("heaplab-{}-prairielearn", lesson.id);
-    let mut prairielearn = archive::Entries::from_dir(&grader_root, &format!("{pl}/heaplab"))?;
-    prairielearn.file(
-        &format!("{pl}/Dockerfile"),
-        fill(PRAIRIELEARN_DOCKERFILE, lesson),
-        false,
-    );
-    prairielearn.file(
-        &format!("{pl}/question/info.json"),
-        prairielearn::info_json(course, lesson).into_bytes(),
-        false,
-    );
-    prairielearn.file(
-        &format!("{pl}/question/question.html"),
-        prairielearn::question_html(course, lesson)?.into_bytes(),
-        false,
-    );
-    emit(&format!("{pl}.tar.gz"), prairielearn.tar_gz()?)?;
-
-    // GitHub Classroom: the starter as a template repository that grades
-    // every push.
-    let mut template = starter.clone();
-    let starter_readme =
-        std::fs::read_to_string(starter_root.join("README.md")).unwrap_or_default();
-    template.file(
-        &format!("{starter_name}/README.md"),
-        classroom::readme(lesson, &starter_readme).into_bytes(),
-        false,
-    );
-    template.file(
-        &format!("{starter_name}/.github/workflows/classroom.yml"),
-        classroom::workflow(lesson).into_bytes(),
-        false,
-    );
-    emit(
-        &format!("heaplab-{}-classroom.tar.gz", lesson.id),
-        template.tar_gz()?,
-    )?;
-
-    // Instructions that depend on the lesson: Autolab's problem names, the image.
-    emit("README.txt", readme(lesson).into_bytes())?;
-    emit("inkfish.Dockerfile", INKFISH_DOCKERFILE.as_bytes().to_vec())?;
-
-    Ok(Written { dir, files })
+    /// GitHub Classroom: the starter as a template repository that grades
+    /// every push.
+    fn classroom(&mut self, lesson: &Lesson, trees: &Trees) -> Result<(), Fatal> {
+        let name = &trees.starter_name;
+        let mut template = archive::Entries::from_dir(&trees.starter_root, name)?;
+        let readme =
+            std::fs::read_to_string(trees.starter_root.join("README.md")).unwrap_or_default();
+        template.file(
+            &format!("{name}/README.md"),
+            classroom::readme(lesson, &readme).into_bytes(),
+            false,
+        );
+        template.file(
+            &format!("{name}/.github/workflows/classroom.yml"),
+            classroom::workflow(lesson).into_bytes(),
+            false,
+        );
+        self.emit(
+            &format!("heaplab-{}-classroom.tar.gz", lesson.id),
+            template.tar_gz()?,
+        )
+    }
 }
 
 /// A platform script with the lesson filled in.
