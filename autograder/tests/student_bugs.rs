@@ -145,7 +145,7 @@ fn course() -> Manifest {
 /// the indented ones under it.
 fn block<'r>(report: &'r str, name: &str) -> Vec<&'r str> {
     let mut lines = report.lines().skip_while(|l| {
-        l.starts_with(' ') || !l.split_whitespace().last().is_some_and(|w| w == name)
+        l.starts_with(' ') || l.split_whitespace().last().is_none_or(|w| w != name)
     });
     let head = lines.next().into_iter();
     let mut block: Vec<&str> = head
