@@ -237,6 +237,16 @@ impl Watched {
     }
 }
 
+/// A failed check leaves no watch mode running behind it.
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// A pseudo-terminal of 40 rows: (master, slave).
 fn pty() -> (OwnedFd, OwnedFd) {
     let (mut master, mut slave) = (-1, -1);

@@ -120,9 +120,16 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// One grade at a time: a grader running as root gives each worker slot a
+/// user of its own and, after each test, kills every process of that user,
+/// so two graders at once kill each other's student processes (a "crash:
+/// killed" in the report).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The submission graded twice with one seed: the JSON report and the
 /// human one (without colour).
 fn graded(bug: &Bug, dir: &Path) -> (Value, String) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let base = [
         bug.lesson,
         "--submission",
