@@ -137,6 +137,26 @@ fn kit_members(ws: &DocumentMut) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// What the lesson's builds (`[[lesson.build]]`) read from outside the
+/// kit: a program's source, a folder of files (lesson 8's malloc-lab
+/// traces). A bundle without them could not build the lesson.
+fn add_build_sources(files: &mut Files, course: &Course, lesson: &Lesson) -> Result<(), Fatal> {
+    let root = &course.root;
+    for source in lesson.builds.iter().filter_map(|b| b.source.as_deref()) {
+        let rel = Path::new(source);
+        if rel.starts_with("kit") || rel.starts_with("autograder") {
+            continue; // in every bundle already
+        }
+        let path = root.join(rel);
+        if path.is_dir() {
+            files.add_dir(root, rel, &[])?;
+        } else {
+            files.insert(rel, std::fs::read(&path).map_err(|e| io(&path, e))?);
+        }
+    }
+    Ok(())
+}
+
 fn common(course: &Course, lesson: &Lesson, who: For) -> Result<Files, Fatal> {
     let root = &course.root;
     let mut files = Files::default();
@@ -144,6 +164,7 @@ fn common(course: &Course, lesson: &Lesson, who: For) -> Result<Files, Fatal> {
         files.add_dir(root, Path::new(dir), INSTRUCTOR_ONLY)?;
     }
     files.add_dir(root, &Path::new("lessons").join(&lesson.dir), &[])?;
+    add_build_sources(&mut files, course, lesson)?;
 
     // Member manifests: no dev-dependencies, tests or benches (not shipped),
     // and the autograder without the instructor's commands and crates.

@@ -37,6 +37,9 @@ struct ManifestTest {
     points: u32,
     #[serde(default)]
     hidden: bool,
+    /// A measured test (speed, space): its points depend on the machine.
+    #[serde(default)]
+    measure: Option<toml::Value>,
 }
 
 /// One lesson as the packaged course has it.
@@ -46,12 +49,20 @@ pub struct Lesson {
     pub dir: String,
     /// Test name → (points, hidden).
     pub tests: BTreeMap<String, (u32, bool)>,
+    /// The points of its measured tests (speed and space, lesson 8).
+    pub measured: u32,
 }
 
 impl Lesson {
     /// Every test's points, hidden ones included (what a grading server grades).
     pub fn total(&self) -> u32 {
         self.tests.values().map(|(p, _)| p).sum()
+    }
+
+    /// The points that do not depend on the machine's speed: all but the
+    /// measured tests'. The reference earns at least these anywhere.
+    pub fn sure_total(&self) -> u32 {
+        self.total() - self.measured
     }
 
     /// The points a student's own repository can grade (no hidden test).
@@ -145,6 +156,12 @@ fn read_lessons(manifest: &Path) -> Vec<Lesson> {
         .map(|l| Lesson {
             id: l.id,
             dir: l.dir,
+            measured: l
+                .test
+                .iter()
+                .filter(|t| t.measure.is_some())
+                .map(|t| t.points)
+                .sum(),
             tests: l
                 .test
                 .into_iter()

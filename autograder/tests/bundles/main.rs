@@ -67,7 +67,15 @@ fn every_lesson_on_inkfish() {
         // The solution handed in as its crate folder, the forger as the
         // whole starter folder.
         let (score, run) = platforms::inkfish(p, lesson, &home, &solution, Some(&shared), false);
-        assert_eq!(score, Some((total, total)), "{}: {}", lesson.id, text(&run));
+        // Measured points (lesson 8's speed) depend on the machine: the
+        // reference earns at least every other point.
+        let sure = lesson.sure_total() as usize;
+        assert!(
+            score.is_some_and(|(got, max)| got >= sure && max == total),
+            "{}: {score:?}, want at least {sure} of {total}: {}",
+            lesson.id,
+            text(&run)
+        );
         let (score, run) = platforms::inkfish(p, lesson, &home, &forger, Some(&shared), false);
         assert_eq!(score, Some((0, total)), "{}: {}", lesson.id, text(&run));
         graded_the_stub(lesson, &String::from_utf8_lossy(&run.stdout));
