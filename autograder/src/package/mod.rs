@@ -69,7 +69,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
     };
     if lessons.is_empty() {
         return Err(Fatal::new(
-            "no lesson is ready to package: none has both a crate under lessons/ and a harness line in course.toml",
+            "no lesson is ready to package: none has both a crate under lessons/ and a checker line in course.toml",
         ));
     }
     let out = args.out.unwrap_or_else(|| course.root.join("dist"));
@@ -93,7 +93,7 @@ pub struct Written {
 pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, Fatal> {
     if !lesson.has_suite() {
         return Err(Fatal::new(format!(
-            "{} has no suite yet (course.toml's harness line is `{}`); nothing to package",
+            "{} has no suite yet (course.toml's checker line is `{}`); nothing to package",
             lesson.id, lesson.checker
         )));
     }
