@@ -196,7 +196,7 @@ pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, 
     );
     template.file(
         &format!("{starter_name}/.github/workflows/classroom.yml"),
-        classroom::workflow(lesson).into_bytes(),
+        classroom::workflow(course, lesson).into_bytes(),
         false,
     );
     emit(
