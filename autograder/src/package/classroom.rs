@@ -13,7 +13,7 @@
 //! file the student adds or edits steers the build), which stops casual
 //! forging, not a student who rewrites the workflow or the history.
 
-use crate::course::Lesson;
+use crate::course::{Course, Lesson};
 
 /// The actions the workflow uses, as GitHub Classroom's own workflows name them.
 pub const COMMAND_GRADER: &str = "classroom-resources/autograding-command-grader@v1";
@@ -23,8 +23,14 @@ pub const REPORTER: &str = "classroom-resources/autograding-grading-reporter@v1"
 const KIT: &str = "$HOME/heaplab";
 
 /// `.github/workflows/classroom.yml` for `lesson`.
-pub fn workflow(lesson: &Lesson) -> String {
+pub fn workflow(course: &Course, lesson: &Lesson) -> String {
     let tests: Vec<_> = lesson.tests.iter().filter(|t| !t.hidden).collect();
+    let default = course.manifest.defaults.timeout;
+    let minutes: Vec<u32> = tests
+        .iter()
+        .enumerate()
+        .map(|(i, t)| step_minutes(t.timeout.unwrap_or(default), i == 0))
+        .collect();
     let mut out = format!(
         "# heaplab {id} ({title}): GitHub Classroom autograding, written by `grade package`.\n\
          # One step per test, worth its points in course.toml; the reporter adds them up.\n\
@@ -34,7 +40,7 @@ pub fn workflow(lesson: &Lesson) -> String {
          \"on\":\n  - push\n  - workflow_dispatch\n  - repository_dispatch\n\
          permissions:\n  checks: write\n  actions: read\n  contents: read\n\
          jobs:\n  run-autograding-tests:\n    runs-on: ubuntu-latest\n\
-         \x20   if: github.actor != 'github-classroom[bot]'\n    timeout-minutes: 30\n\
+         \x20   if: github.actor != 'github-classroom[bot]'\n    timeout-minutes: {job_minutes}\n\
          \x20   steps:\n\
          \x20     - name: Checkout code\n        uses: actions/checkout@v4\n\
          \x20       with:\n          fetch-depth: 0\n\
@@ -44,9 +50,10 @@ pub fn workflow(lesson: &Lesson) -> String {
         id = lesson.id,
         title = lesson.title,
         dir = lesson.dir,
+        job_minutes = minutes.iter().sum::<u32>(),
     );
     for (i, test) in tests.iter().enumerate() {
-        out.push_str(&step(lesson, test, i == 0));
+        out.push_str(&step(lesson, test, i == 0, minutes[i]));
     }
     out.push_str(&format!(
         "      - name: Save the build\n\
@@ -75,8 +82,22 @@ pub fn workflow(lesson: &Lesson) -> String {
 const CACHE_PATHS: &str =
     "          path: |\n            ~/.cargo/registry\n            ~/heaplab/target\n";
 
-/// One command-grader step: the test `name`, run alone, exact.
-fn step(lesson: &Lesson, test: &heaplab_protocol::manifest::TestSpec, first: bool) -> String {
+/// Minutes a step may take: the test's own limit (`seconds`), rounded up,
+/// plus 4 for building the student's crate, or 20 for the first step,
+/// which builds everything when the cache is cold.
+fn step_minutes(seconds: f64, first: bool) -> u32 {
+    let own = (seconds / 60.0).ceil().max(1.0) as u32;
+    own + if first { 20 } else { 4 }
+}
+
+/// One command-grader step: the test `name`, run alone, exact, within
+/// `minutes`.
+fn step(
+    lesson: &Lesson,
+    test: &heaplab_protocol::manifest::TestSpec,
+    first: bool,
+    minutes: u32,
+) -> String {
     let quote = |s: &str| serde_json::to_string(s).expect("a string serializes");
     let mut out = format!(
         "      - name: {name}\n        id: {name}\n        uses: {COMMAND_GRADER}\n        with:\n\
@@ -103,7 +124,7 @@ fn step(lesson: &Lesson, test: &heaplab_protocol::manifest::TestSpec, first: boo
     out.push_str(&format!(
         "          command: {}\n          timeout: {}\n          max-score: {}\n",
         quote(&command),
-        if first { 20 } else { 5 },
+        minutes,
         test.points
     ));
     out
@@ -121,4 +142,18 @@ pub fn readme(lesson: &Lesson, starter_readme: &str) -> String {
         dir = lesson.dir,
         id = lesson.id,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::step_minutes;
+
+    #[test]
+    fn a_step_outlasts_its_tests_own_limit() {
+        assert_eq!(step_minutes(10.0, false), 5);
+        assert_eq!(step_minutes(10.0, true), 21);
+        // Lesson 7's real programs may take their whole 600 s.
+        assert_eq!(step_minutes(600.0, false), 14);
+        assert_eq!(step_minutes(601.0, false), 15);
+    }
 }

@@ -69,7 +69,7 @@ pub fn run(args: Args, manifest: Option<&Path>) -> Result<ExitCode, Fatal> {
     };
     if lessons.is_empty() {
         return Err(Fatal::new(
-            "no lesson is ready to package: none has both a crate under lessons/ and a harness line in course.toml",
+            "no lesson is ready to package: none has both a crate under lessons/ and a checker line in course.toml",
         ));
     }
     let out = args.out.unwrap_or_else(|| course.root.join("dist"));
@@ -105,7 +105,7 @@ pub fn package(course: &Course, lesson: &Lesson, out: &Path) -> Result<Written, 
     };
     bundles.starter(&trees)?;
     bundles.servers(course, lesson, &trees)?;
-    bundles.classroom(lesson, &trees)?;
+    bundles.classroom(course, lesson, &trees)?;
     // Instructions that depend on the lesson: Autolab's problem names, the image.
     bundles.emit("README.txt", readme(lesson).into_bytes())?;
     bundles.emit("inkfish.Dockerfile", INKFISH_DOCKERFILE.as_bytes().to_vec())?;
@@ -240,7 +240,7 @@ impl Bundles {
 
     /// GitHub Classroom: the starter as a template repository that grades
     /// every push.
-    fn classroom(&mut self, lesson: &Lesson, trees: &Trees) -> Result<(), Fatal> {
+    fn classroom(&mut self, course: &Course, lesson: &Lesson, trees: &Trees) -> Result<(), Fatal> {
         let name = &trees.starter_name;
         let mut template = archive::Entries::from_dir(&trees.starter_root, name)?;
         let readme =
@@ -252,7 +252,7 @@ impl Bundles {
         );
         template.file(
             &format!("{name}/.github/workflows/classroom.yml"),
-            classroom::workflow(lesson).into_bytes(),
+            classroom::workflow(course, lesson).into_bytes(),
             false,
         );
         self.emit(

@@ -23,6 +23,6 @@ unset CARGO_TARGET_DIR CARGO_BUILD_TARGET_DIR
 
 cd "$source_dir/heaplab"
 cargo build --offline --quiet -p heaplab-autograder --bin grade
-# Grades the stub once: builds every crate the harness links, so a
-# submission's build reuses them. The stub loses points, hence `|| true`.
+# Grades the stub once: builds the checker and every crate the student's
+# program links, so a submission's build reuses them. The stub loses points, hence `|| true`.
 "${CARGO_TARGET_DIR:-./target}/debug/grade" @LESSON@ --offline --format json --output /dev/null >/dev/null 2>&1 || true

@@ -78,7 +78,8 @@ chdir $tree or zero("no grader tree in $tree");
 my $log = `cargo build --offline --quiet -p heaplab-autograder --bin grade 2>&1`;
 $? == 0 or zero("the grader did not build (a problem with the grading image, not the submission):\n$log");
 # Only the binary is needed from that build: its dependencies leave room
-# in the home for the harness build (a shared build folder keeps them).
+# in the home for the checker's and the student's builds (a shared build
+# folder keeps them).
 my $grade = "$work/grade";
 if (defined $ENV{CARGO_TARGET_DIR}) {
     copy("$ENV{CARGO_TARGET_DIR}/debug/grade", $grade) && chmod(0755, $grade)

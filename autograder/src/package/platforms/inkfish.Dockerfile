@@ -7,10 +7,12 @@
 # Inkfish runs `perl test.pl` as the user `student` in /home/student, with
 # one core, 300 s, a 512 MB home and no network: the grader tree brings its
 # crates vendored, builds offline, and keeps temporary files in the home.
+# python3, gzip and xz-utils: lesson 7 runs real programs (ls, sort, gzip,
+# awk, sh, python3, xz) with the student's library preloaded.
 FROM debian:bookworm-slim
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl gcc libc6-dev perl tar gzip unzip xz-utils \
+ && apt-get install -y --no-install-recommends ca-certificates curl gcc libc6-dev perl python3 tar gzip unzip xz-utils \
  && rm -rf /var/lib/apt/lists/*
 
 # rustup installs the toolchain system-wide, readable by every user.

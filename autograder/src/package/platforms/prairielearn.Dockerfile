@@ -13,7 +13,7 @@
 FROM debian:bookworm-slim
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl gcc libc6-dev tar gzip unzip xz-utils \
+ && apt-get install -y --no-install-recommends ca-certificates curl gcc libc6-dev python3 tar gzip unzip xz-utils \
  && rm -rf /var/lib/apt/lists/*
 
 ENV RUSTUP_HOME=/usr/local/rustup CARGO_HOME=/usr/local/cargo PATH=/usr/local/cargo/bin:$PATH
