@@ -61,6 +61,24 @@ pub fn parent(pid: u32) -> io::Result<u32> {
         .ok_or_else(|| io::Error::other(format!("no PPid in /proc/{pid}/status")))
 }
 
+/// The CPU time (user and system, all its threads) process `pid` has used,
+/// from `/proc/<pid>/stat`.
+pub fn cpu_time(pid: u32) -> io::Result<std::time::Duration> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The fields after the command name, which is in parentheses and may
+    // hold spaces: utime and stime are the 12th and 13th after it.
+    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
+    let field = |k: usize| -> Option<u64> { rest.split_whitespace().nth(k)?.parse().ok() };
+    let (Some(user), Some(system)) = (field(11), field(12)) else {
+        return Err(io::Error::other("an unreadable /proc/<pid>/stat"));
+    };
+    // SAFETY: sysconf only reads a system setting.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Ok(std::time::Duration::from_millis(
+        (user + system) * 1000 / ticks,
+    ))
+}
+
 /// The targets of process `pid`'s open file descriptors.
 pub fn open_files(pid: u32) -> io::Result<Vec<(u32, String)>> {
     let mut out = Vec::new();

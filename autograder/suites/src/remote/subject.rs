@@ -17,6 +17,10 @@ use super::config::Config;
 use super::output::Tail;
 use super::{procfs, sandbox};
 
+/// How many operations' time a starved process may take before it is
+/// called hung (see `Subject::recv`).
+const STARVED_LIMITS: u32 = 4;
+
 /// Why a request got no reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stop {
@@ -218,12 +222,41 @@ impl Subject {
         Ok(())
     }
 
+    /// The next message, by `deadline`. A process that reached the deadline
+    /// having used little CPU was starved by a busy machine rather than
+    /// looping: it gets more time, up to [`STARVED_LIMITS`] operations'
+    /// worth (a lock that never opens uses no CPU either, so it still
+    /// shows as a hang, later).
     fn recv(&mut self, deadline: Instant) -> Result<Up, Stop> {
-        match self.channel.recv::<Up>(Some(deadline)) {
-            Ok(up) => Ok(up),
-            Err(RecvError::TimedOut) => Err(self.hung()),
-            Err(RecvError::Garbage(what)) => Err(self.garbage(what)),
-            Err(RecvError::Closed | RecvError::Io(_)) => Err(self.gone()),
+        let (mut deadline, cap) = (deadline, deadline + self.op_limit * STARVED_LIMITS);
+        let cpu_before = self.cpu_used();
+        loop {
+            return match self.channel.recv::<Up>(Some(deadline)) {
+                Ok(up) => Ok(up),
+                Err(RecvError::TimedOut) if deadline < cap && self.starved(cpu_before) => {
+                    deadline = (deadline + self.op_limit).min(cap);
+                    continue;
+                }
+                Err(RecvError::TimedOut) => Err(self.hung()),
+                Err(RecvError::Garbage(what)) => Err(self.garbage(what)),
+                Err(RecvError::Closed | RecvError::Io(_)) => Err(self.gone()),
+            };
+        }
+    }
+
+    /// CPU time the process doing the work (the case, else the zygote) has
+    /// used, if it can be read.
+    fn cpu_used(&self) -> Option<Duration> {
+        let pid = self.case_pid().unwrap_or(self.child.id());
+        procfs::cpu_time(pid).ok()
+    }
+
+    /// True when the process used less than half an operation's time of
+    /// CPU since `before`: it waited for a CPU, or on something.
+    fn starved(&self, before: Option<Duration>) -> bool {
+        match (before, self.cpu_used()) {
+            (Some(before), Some(now)) => now.saturating_sub(before) < self.op_limit / 2,
+            _ => false,
         }
     }
 
