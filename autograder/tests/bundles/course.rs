@@ -182,6 +182,7 @@ fn course_with_hidden_test(into: &Path) -> String {
         ".cargo",
         ".devcontainer",
         "docs",
+        "traces",
     ] {
         copy_dir(&root.join(sub), &into.join(sub));
     }
