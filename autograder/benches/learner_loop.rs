@@ -15,52 +15,28 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// (lesson, bug, solution crate, file, from, to): one planted bug each.
-const BUGS: [(&str, &str, &str, &str, &str, &str); 5] = [
-    (
-        "lesson3",
-        "an 8-byte header (size + 8)",
-        "lesson3-headers",
-        "src/chunk.rs",
-        "size_bytes.checked_add(HEADER_BYTES)",
-        "size_bytes.checked_add(8)",
-    ),
-    (
-        "lesson4",
-        "a split leaving a 16-byte rest",
-        "lesson4-free-list",
-        "src/free_list.rs",
-        "if rest_bytes >= MIN_CHUNK_BYTES {",
-        "if rest_bytes >= 16 {",
-    ),
-    (
-        "lesson4",
-        "a chunk handed out but left on the list",
-        "lesson4-free-list",
-        "src/free_list.rs",
-        LEFT_ON_THE_LIST,
-        "",
-    ),
-    (
-        "lesson5",
-        "coalescing with the next neighbour only",
-        "lesson5-coalescing",
-        "src/free_list.rs",
-        "if unsafe { touches(prev, chunk) } {",
-        "if unsafe { touches(prev, chunk) } && prev == chunk {",
-    ),
-    (
-        "lesson2",
-        "runs not rounded to whole pages",
-        "lesson2-bump",
-        "src/bump.rs",
-        "let run_bytes = align_up(block_bytes, page_bytes)?;",
-        "let run_bytes = block_bytes;",
-    ),
-];
+/// One planted bug of tests/student-bugs/bugs.toml (the kit test
+/// tests/student_bugs.rs checks what the report says of each).
+#[derive(serde::Deserialize)]
+struct Bug {
+    name: String,
+    lesson: String,
+    bug: String,
+    solution: String,
+    file: String,
+    from: String,
+    to: String,
+}
 
-const LEFT_ON_THE_LIST: &str =
-    "                    self.relink(prev, next);\n                    self.len -= 1;\n";
+fn bugs() -> Vec<Bug> {
+    #[derive(serde::Deserialize)]
+    struct Table {
+        bug: Vec<Bug>,
+    }
+    let path = root().join("autograder/tests/student-bugs/bugs.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    toml::from_str::<Table>(&text).unwrap().bug
+}
 
 fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -100,8 +76,18 @@ fn report_lengths() {
         "    {:<8} {:<42} {:>6} {:>9}",
         "lesson", "bug", "lines", "verbose"
     );
-    for (lesson, bug, solution, file, from, to) in BUGS {
-        let dir = planted(solution, file, from, to);
+    for Bug {
+        lesson,
+        name: _,
+        bug,
+        solution,
+        file,
+        from,
+        to,
+    } in bugs()
+    {
+        let dir = planted(&solution, &file, &from, &to);
+        let lesson = lesson.as_str();
         let lines = |verbose: bool| {
             let mut args = vec![lesson, "--submission", dir.path().to_str().unwrap()];
             args.extend(["--seed", "7"]);
@@ -132,12 +118,14 @@ fn save_to_score() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(8);
-    let dir = planted("lesson4-free-list", "src/free_list.rs", "", "");
-    let path = dir.path().join("src/free_list.rs");
+    let left = bugs().into_iter().find(|b| b.name == "left-on-the-list");
+    let left = left.expect("bugs.toml has the chunk left on the list");
+    let dir = planted(&left.solution, &left.file, "", "");
+    let path = dir.path().join(&left.file);
     let fixed = std::fs::read_to_string(&path).unwrap();
-    let buggy = fixed.replacen(LEFT_ON_THE_LIST, "", 1);
+    let buggy = fixed.replacen(&left.from, &left.to, 1);
     let submission = dir.path().to_str().unwrap();
-    let mut watch = Watched::start(&["watch", "lesson4", "--submission", submission]);
+    let mut watch = Watched::start(&["watch", &left.lesson, "--submission", submission]);
     let first = Instant::now();
     watch.wait_for(1);
     println!(

@@ -1,6 +1,7 @@
 //! The `grade` command line: parses the arguments and runs the subcommand,
 //! turning every failure into one line and exit code 2.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -92,13 +93,39 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Fatal> {
     }
 }
 
+/// The arguments with `--manifest PATH` moved to the end: clap takes any
+/// argument before a subcommand's name as the grade command's own, so
+/// `grade --manifest M status` would grade a lesson called `status`. The
+/// option is global, so after the subcommand it means the same.
+fn manifest_last(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut args = args.into_iter();
+    let mut kept: Vec<OsString> = args.next().into_iter().collect();
+    let mut moved = Vec::new();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            kept.append(&mut moved);
+            kept.push(arg);
+            kept.extend(args.by_ref());
+        } else if arg == "--manifest" {
+            moved.push(arg);
+            moved.extend(args.next());
+        } else if arg.to_string_lossy().starts_with("--manifest=") {
+            moved.push(arg);
+        } else {
+            kept.push(arg);
+        }
+    }
+    kept.extend(moved);
+    kept
+}
+
 /// The `main` of `grade`: parse, run, and map every outcome to an exit code.
 pub fn main() -> ExitCode {
     // No process of a student's may read this one's memory or descriptors
     // (/proc/<pid>/mem, /proc/<pid>/fd), even one running as the same user.
     // SAFETY: prctl sets a flag of this process.
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0) };
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(manifest_last(std::env::args_os()));
     // A panic is a bug of the grader; it still ends as "could not grade"
     // with one line, never as a lost result with a backtrace.
     std::panic::set_hook(Box::new(|info| {
@@ -121,5 +148,41 @@ pub fn main() -> ExitCode {
             ExitCode::from(EXIT_CANNOT_GRADE)
         }
         Err(_) => ExitCode::from(EXIT_CANNOT_GRADE),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Cli {
+        let args = line.split(' ').map(OsString::from);
+        Cli::try_parse_from(manifest_last(args)).expect("parses")
+    }
+
+    #[test]
+    fn the_manifest_goes_before_or_after_a_subcommand() {
+        for line in [
+            "grade --manifest m.toml status",
+            "grade status --manifest m.toml",
+            "grade --manifest=m.toml status",
+        ] {
+            let cli = parse(line);
+            assert!(matches!(cli.command, Some(Command::Status(_))), "{line}");
+            assert_eq!(cli.manifest, Some(PathBuf::from("m.toml")), "{line}");
+        }
+    }
+
+    #[test]
+    fn the_manifest_goes_before_or_after_a_lesson() {
+        for line in [
+            "grade --manifest m.toml lesson4",
+            "grade lesson4 --manifest m.toml",
+        ] {
+            let cli = parse(line);
+            assert!(cli.command.is_none(), "{line}");
+            assert_eq!(cli.grade.lesson.as_deref(), Some("lesson4"), "{line}");
+            assert_eq!(cli.manifest, Some(PathBuf::from("m.toml")), "{line}");
+        }
     }
 }

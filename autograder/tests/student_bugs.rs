@@ -15,96 +15,62 @@ use common::{grade, root};
 use heaplab_protocol::manifest::{self, Manifest};
 use serde_json::Value;
 
-/// One planted bug: in `solution`'s `file`, `from` becomes `to`.
+/// One planted bug (tests/student-bugs/bugs.toml): in `solution`'s
+/// `file`, `from` becomes `to`.
+#[derive(serde::Deserialize)]
 struct Bug {
-    lesson: &'static str,
-    solution: &'static str,
-    file: &'static str,
-    from: &'static str,
-    to: &'static str,
+    name: String,
+    lesson: String,
+    solution: String,
+    file: String,
+    from: String,
+    to: String,
     /// The rule the first failing test must name.
-    check: &'static str,
+    check: String,
     /// The most lines its human report may take.
+    #[serde(default = "two_screenfuls")]
     max_lines: usize,
 }
 
 /// The most lines a report with one bug may take: two screenfuls, when the
 /// bug breaks one rule (measured lengths: docs/performance.md, "The
 /// learner's loop").
-const MAX_LINES: usize = 120;
+fn two_screenfuls() -> usize {
+    120
+}
 
 /// A fixed seed: the human and the JSON report are the same grade.
 const SEED: &str = "7";
 
-const EIGHT_BYTE_HEADER: Bug = Bug {
-    lesson: "lesson3",
-    solution: "lesson3-headers",
-    file: "src/chunk.rs",
-    from: "size_bytes.checked_add(HEADER_BYTES)",
-    to: "size_bytes.checked_add(8)",
-    check: "size-header",
-    max_lines: MAX_LINES,
-};
-
-const SIXTEEN_BYTE_REST: Bug = Bug {
-    lesson: "lesson4",
-    solution: "lesson4-free-list",
-    file: "src/free_list.rs",
-    from: "if rest_bytes >= MIN_CHUNK_BYTES {",
-    to: "if rest_bytes >= 16 {",
-    check: "free-chunk-invalid",
-    max_lines: MAX_LINES,
-};
-
-const LEFT_ON_THE_LIST: Bug = Bug {
-    lesson: "lesson4",
-    solution: "lesson4-free-list",
-    file: "src/free_list.rs",
-    from: "                    self.relink(prev, next);\n                    self.len -= 1;\n",
-    to: "",
-    check: "free-chunk-live",
-    max_lines: MAX_LINES,
-};
-
-const ONE_NEIGHBOUR: Bug = Bug {
-    lesson: "lesson5",
-    solution: "lesson5-coalescing",
-    file: "src/free_list.rs",
-    from: "if unsafe { touches(prev, chunk) } {",
-    to: "if unsafe { touches(prev, chunk) } && prev == chunk {",
-    check: "missed-merge",
-    // Lesson 5's merge scenarios fail without naming a rule, and an empty
-    // run not being one chunk is a rule of its own: five failures in full,
-    // one of them the lecture's case with its picture (157 lines measured).
-    max_lines: 170,
-};
-
-const PAGES_NOT_ROUNDED: Bug = Bug {
-    lesson: "lesson2",
-    solution: "lesson2-bump",
-    file: "src/bump.rs",
-    from: "let run_bytes = align_up(block_bytes, page_bytes)?;",
-    to: "let run_bytes = block_bytes;",
-    check: "page-source-contract",
-    max_lines: MAX_LINES,
-};
+/// The bug called `name` in the table.
+fn bug(name: &str) -> Bug {
+    #[derive(serde::Deserialize)]
+    struct Table {
+        bug: Vec<Bug>,
+    }
+    let path = root().join("autograder/tests/student-bugs/bugs.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let table: Table = toml::from_str(&text).unwrap();
+    let found = table.bug.into_iter().find(|b| b.name == name);
+    found.unwrap_or_else(|| panic!("{} has no bug {name}", path.display()))
+}
 
 /// A copy of `bug.solution` with the bug planted, as a submission crate.
 fn planted(bug: &Bug) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let solution = root().join("solutions").join(bug.solution);
+    let solution = root().join("solutions").join(&bug.solution);
     copy_dir(&solution.join("src"), &dir.path().join("src"));
     std::fs::copy(solution.join("Cargo.toml"), dir.path().join("Cargo.toml")).unwrap();
-    let path = dir.path().join(bug.file);
+    let path = dir.path().join(&bug.file);
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(
-        text.contains(bug.from),
+        text.contains(&bug.from),
         "{}'s {} moved: no {:?}",
         bug.solution,
         bug.file,
         bug.from
     );
-    std::fs::write(&path, text.replacen(bug.from, bug.to, 1)).unwrap();
+    std::fs::write(&path, text.replacen(&bug.from, &bug.to, 1)).unwrap();
     dir
 }
 
@@ -131,7 +97,7 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn graded(bug: &Bug, dir: &Path) -> (Value, String) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let base = [
-        bug.lesson,
+        bug.lesson.as_str(),
         "--submission",
         dir.to_str().unwrap(),
         "--seed",
@@ -186,7 +152,7 @@ fn assert_reported(bug: &Bug) {
     let course = course();
     let lesson = course.lessons.iter().find(|l| l.id == bug.lesson).unwrap();
     let spec = lesson.tests.iter().find(|t| t.name == name).unwrap();
-    let (hint, _) = course.hint(lesson, spec, bug.check).unwrap();
+    let (hint, _) = course.hint(lesson, spec, &bug.check).unwrap();
     let shown = block(&human, name).join("\n");
     assert!(
         shown.contains(&format!("hint: {hint}")),
@@ -229,25 +195,25 @@ fn assert_reported(bug: &Bug) {
 
 #[test]
 fn lesson3_an_eight_byte_header_breaks_the_size_header() {
-    assert_reported(&EIGHT_BYTE_HEADER);
+    assert_reported(&bug("eight-byte-header"));
 }
 
 #[test]
 fn lesson4_a_split_leaving_sixteen_bytes_breaks_the_minimum_chunk() {
-    assert_reported(&SIXTEEN_BYTE_REST);
+    assert_reported(&bug("sixteen-byte-rest"));
 }
 
 #[test]
 fn lesson4_a_chunk_left_on_the_list_is_a_free_chunk_in_use() {
-    assert_reported(&LEFT_ON_THE_LIST);
+    assert_reported(&bug("left-on-the-list"));
 }
 
 #[test]
 fn lesson5_coalescing_with_one_neighbour_leaves_neighbours_apart() {
-    assert_reported(&ONE_NEIGHBOUR);
+    assert_reported(&bug("one-neighbour"));
 }
 
 #[test]
 fn lesson2_runs_not_rounded_to_pages_break_the_page_source_contract() {
-    assert_reported(&PAGES_NOT_ROUNDED);
+    assert_reported(&bug("pages-not-rounded"));
 }

@@ -18,6 +18,7 @@
 //! - [`heap_state`] and [`footprint`]: what a failure carries for the
 //!   report to draw (the heap after each step, a footprint over a trace);
 //! - [`ended`]: how a process ended, in words;
+//! - [`stderr`]: what it printed, without the run-to-run thread ids;
 //! - [`exit`]: the exit codes of `grade`, the checker and the subject;
 //! - `manifest` (feature `manifest`): the course manifest's schema.
 
@@ -32,6 +33,7 @@ pub mod heap_state;
 pub mod manifest;
 pub mod messages;
 pub mod outcome;
+pub mod stderr;
 pub mod window;
 
 pub use channel::{Channel, RecvError};

@@ -130,7 +130,9 @@ pub fn details(graded: &Graded, r: &TestResult, shown: Shown) -> String {
     match (&r.outcome, r.outcome.failure()) {
         // The failure says it all: what, expected, found, where, the
         // sequence, the pictures, the stderr of a crash.
-        (_, Some(failure)) => out.push(without_thread_ids(failure.to_string().trim_end())),
+        (_, Some(failure)) => out.push(heaplab_protocol::stderr::without_thread_ids(
+            failure.to_string().trim_end(),
+        )),
         (Outcome::NotImplemented { location }, None) => {
             out.push(human::todo_line(graded, location));
         }
@@ -224,38 +226,9 @@ pub fn indent(text: &str, prefix: &str) -> String {
         .join("\n")
 }
 
-/// `thread 'main' (23565) has overflowed` → `thread 'main' has overflowed`:
-/// the id changes every run, and a report should not.
-fn without_thread_ids(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("' (") {
-        let (before, after) = rest.split_at(at + 1);
-        out.push_str(before);
-        let digits = after[2..].bytes().take_while(u8::is_ascii_digit).count();
-        if digits > 0 && after[2 + digits..].starts_with(')') {
-            rest = &after[3 + digits..];
-        } else {
-            out.push_str(&after[..2]);
-            rest = &after[2..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thread_ids_are_dropped() {
-        assert_eq!(
-            without_thread_ids("thread 'main' (23565) has overflowed its stack"),
-            "thread 'main' has overflowed its stack"
-        );
-        assert_eq!(without_thread_ids("a ' (x) b"), "a ' (x) b");
-    }
 
     #[test]
     fn quoting_leaves_plain_words_alone() {

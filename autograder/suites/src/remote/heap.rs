@@ -50,7 +50,7 @@ impl StudentStopped {
 
 fn indent(text: &str) -> String {
     text.lines()
-        .map(|l| format!("  | {}", super::output::without_thread_id(l)))
+        .map(|l| format!("  | {}", heaplab_protocol::stderr::without_thread_ids(l)))
         .collect::<Vec<_>>()
         .join("\n")
 }

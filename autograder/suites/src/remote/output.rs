@@ -71,27 +71,6 @@ impl Tail {
     }
 }
 
-/// `thread 'main' (2560) has overflowed` without the `(2560)`: the id
-/// differs from run to run, and the same submission gets the same report.
-pub fn without_thread_id(line: &str) -> String {
-    let Some(start) = line.find("thread '") else {
-        return line.to_string();
-    };
-    let name_end = match line[start + 8..].find('\'') {
-        Some(i) => start + 8 + i + 1,
-        None => return line.to_string(),
-    };
-    let rest = &line[name_end..];
-    let id = rest
-        .strip_prefix(" (")
-        .and_then(|r| r.find(')').map(|i| &r[..i]))
-        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
-    match id {
-        Some(id) => format!("{}{}", &line[..name_end], &rest[id.len() + 3..]),
-        None => line.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,21 +88,5 @@ mod tests {
         assert!(text.contains("bytes not kept"));
         assert!(text.ends_with("the end\n"));
         assert_eq!(t.lines_since(t.total() - 8, 5), "the end");
-    }
-
-    #[test]
-    fn thread_ids_are_left_out() {
-        assert_eq!(
-            without_thread_id("thread 'main' (2560) has overflowed its stack"),
-            "thread 'main' has overflowed its stack"
-        );
-        assert_eq!(
-            without_thread_id("thread 'main' panicked"),
-            "thread 'main' panicked"
-        );
-        assert_eq!(
-            without_thread_id("no thread here (12)"),
-            "no thread here (12)"
-        );
     }
 }
