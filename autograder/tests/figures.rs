@@ -83,3 +83,33 @@ fn the_figures_are_what_the_reference_heaps_draw_now() {
         "every figure on a page, and every figure a page shows drawn"
     );
 }
+
+/// A plot of the pages is the one `grade bench --plot` draws for its trace:
+/// lesson 3's, on `docs/experiments/same-size.rep` alone (the smallest).
+#[test]
+fn a_footprint_figure_is_what_grade_bench_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = dir.path().join("traces");
+    std::fs::create_dir(&traces).unwrap();
+    let trace = root().join("docs/experiments/same-size.rep");
+    std::fs::copy(&trace, traces.join("same-size.rep")).unwrap();
+    let plot = dir.path().join("plot.svg");
+    let graded = common::grade(&[
+        "bench",
+        "lesson3",
+        "--solution",
+        "--traces",
+        traces.to_str().unwrap(),
+        "--min-time-ms",
+        "1",
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert_eq!(graded.code, 0, "{}", graded.stderr);
+    let benched = std::fs::read(&plot).unwrap();
+    let figure = std::fs::read(root().join("docs/figures/lesson3-footprint.svg")).unwrap();
+    assert!(
+        benched == figure,
+        "docs/figures/lesson3-footprint.svg differs from grade bench's plot of the same trace"
+    );
+}
