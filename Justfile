@@ -47,6 +47,12 @@ book:
     command -v mdbook >/dev/null || cargo install mdbook --locked --no-default-features --features search
     mdbook build docs
 
+# Draw the pages' figures into docs/figures/ from the reference heaps: the heap
+# after each page's sequence, and a footprint plot per lesson from 2 to 6
+# (`cargo test -p heaplab-autograder --test figures` checks they are current).
+figures *args:
+    cargo run -q -p heaplab-autograder --example figures -- {{args}}
+
 # How long `cargo grade lesson1 --solution` takes, unchanged and after touching a file.
 bench:
     cargo bench -p heaplab-autograder --bench grade_time

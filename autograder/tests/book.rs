@@ -106,16 +106,20 @@ const RECORD: &str = "<script>addEventListener('load', function () {\
 var pre = document.createElement('pre'); pre.id = 'drive';\
 var toc = [].map.call(document.querySelectorAll('.sidebar a[href]'), function (a) {\
 return a.getAttribute('href'); });\
-pre.textContent = JSON.stringify({ errors: window.__errors, toc: toc });\
+var imgs = [].map.call(document.querySelectorAll('main img'), function (i) {\
+return { src: i.getAttribute('src'), drawn: i.complete && i.naturalWidth > 0 }; });\
+pre.textContent = JSON.stringify({ errors: window.__errors, toc: toc, imgs: imgs });\
 document.body.appendChild(pre); });</script>";
 
-/// Each chapter in headless Chromium: no script errors, and the table of
-/// contents lists every chapter.
+/// Each chapter in headless Chromium: no script errors, the table of
+/// contents lists every chapter, and every image of a page (the figures of
+/// docs/figures/) is drawn.
 fn in_chromium(book: &Path) {
     let chapters: Vec<String> = chapters()
         .iter()
         .map(|c| c.replace(".md", ".html"))
         .collect();
+    let mut figures = 0;
     for chapter in &chapters {
         let page = book.join(chapter);
         let html = std::fs::read_to_string(&page).unwrap();
@@ -146,7 +150,12 @@ fn in_chromium(book: &Path) {
                 "{chapter}: {c} not in the contents {toc:?}"
             );
         }
+        for img in seen["imgs"].as_array().unwrap() {
+            assert_eq!(img["drawn"], true, "{chapter}: an image not drawn: {img}");
+            figures += 1;
+        }
     }
+    assert!(figures >= 14, "only {figures} figures in the book");
 }
 
 /// The ids of each page read so far.

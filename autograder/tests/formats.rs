@@ -1,9 +1,13 @@
 //! The machine formats: TAP as Inkfish scores it, Gradescope's results.json,
-//! and the same report twice for the same submission.
+//! PrairieLearn's images, and the same report twice for the same submission.
 
 mod common;
 
-use common::grade_fixture;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use common::{grade, grade_fixture};
+use scraper::{Html, Selector};
 use serde_json::Value;
 
 /// One TAP test line as Inkfish reads it:
@@ -224,4 +228,114 @@ fn grading_twice_gives_identical_reports() {
         r
     };
     assert_eq!(json(&args), json(&args));
+}
+
+// ---------------------------------------------------------------------------
+// PrairieLearn's images: the failure's drawings, as the platform takes them.
+
+/// Lesson 5's reference with coalescing planted out: both merges skipped,
+/// so the merge scenarios fail with a recorded sequence, and the
+/// coalescing workload's utilization fails with a footprint.
+fn lesson5_without_merges(dir: &Path) -> PathBuf {
+    let solution = common::root().join("solutions/lesson5-coalescing");
+    let crate_dir = dir.join("lesson5-no-merges");
+    std::fs::create_dir_all(crate_dir.join("src")).unwrap();
+    std::fs::copy(solution.join("Cargo.toml"), crate_dir.join("Cargo.toml")).unwrap();
+    for entry in std::fs::read_dir(solution.join("src")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut code = std::fs::read_to_string(&path).unwrap();
+        if path.ends_with("free_list.rs") {
+            for merge in ["touches(chunk, next)", "touches(prev, chunk)"] {
+                let planted = format!("if false && unsafe {{ {merge} }}");
+                let line = format!("if unsafe {{ {merge} }}");
+                assert!(
+                    code.contains(&line),
+                    "free_list.rs changed: plant the bug anew"
+                );
+                code = code.replacen(&line, &planted, 1);
+            }
+        }
+        std::fs::write(crate_dir.join("src").join(path.file_name().unwrap()), code).unwrap();
+    }
+    crate_dir
+}
+
+/// The images of test `name` in PrairieLearn's results, each checked as
+/// PrairieLearn's documentation describes them (`{label, url}`, the URL a
+/// `data:` URL of an image), decoded.
+fn pl_images(results: &Value, name: &str) -> Vec<(String, String)> {
+    let test = common::test(results, name);
+    let images = test["images"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{name}: no images: {test}"));
+    images
+        .iter()
+        .map(|image| {
+            let keys: Vec<&String> = image.as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["label", "url"], "{name}: {image}");
+            let url = image["url"].as_str().unwrap();
+            let data = url
+                .strip_prefix("data:image/svg+xml;base64,")
+                .unwrap_or_else(|| panic!("{name}: not an SVG data URL: {url:.60}"));
+            let svg = base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .unwrap();
+            let svg = String::from_utf8(svg).unwrap();
+            assert!(
+                svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+                "{svg:.80}"
+            );
+            (image["label"].as_str().unwrap().to_string(), svg)
+        })
+        .collect()
+}
+
+#[test]
+fn prairielearn_results_carry_the_failures_drawings_as_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let submission = lesson5_without_merges(dir.path());
+    let sub = submission.to_str().unwrap();
+    let pl = |test: &str| {
+        let graded = grade(&[
+            "lesson5",
+            "--submission",
+            sub,
+            "--format",
+            "prairielearn",
+            "--test",
+            test,
+        ]);
+        assert_eq!(graded.code, 1, "points lost:\n{}", graded.stderr);
+        assert!(graded.stdout.len() < 1_000_000, "under PrairieLearn's 1 MB");
+        graded.json()
+    };
+    // A failing sequence: the heap as it was left, what broke outlined.
+    let results = pl("free_merges_with_the_block_after");
+    let images = pl_images(&results, "free_merges_with_the_block_after");
+    assert_eq!(images.len(), 1, "the heap, no footprint");
+    let (label, svg) = &images[0];
+    assert!(label.starts_with("the heap after operation "), "{label}");
+    let doc = Html::parse_fragment(svg);
+    assert!(
+        doc.select(&Selector::parse("svg.heap g.chunk.free").unwrap())
+            .count()
+            >= 2
+    );
+    assert_eq!(
+        doc.select(&Selector::parse("svg.heap g.focus").unwrap())
+            .count(),
+        1
+    );
+    // A utilization test: its footprint.
+    let results = pl("utilization_coalescing_at_least_70");
+    let images = pl_images(&results, "utilization_coalescing_at_least_70");
+    assert_eq!(images.len(), 1, "the footprint, no heap");
+    let (label, svg) = &images[0];
+    assert!(label.contains("traces/coalescing.rep"), "{label}");
+    let doc = Html::parse_fragment(svg);
+    assert_eq!(
+        doc.select(&Selector::parse("svg.plot polyline").unwrap())
+            .count(),
+        2
+    );
 }

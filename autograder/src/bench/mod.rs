@@ -28,7 +28,7 @@ use crate::runner::child::RunLimits;
 use crate::{Fatal, EXIT_FULL_MARKS, EXIT_POINTS_LOST};
 
 mod replay;
-mod svg;
+pub mod svg;
 mod table;
 mod trace_files;
 

@@ -27,7 +27,7 @@ const MAPPED: &str = "#d62728";
 const LIVE: &str = "#1f77b4";
 
 /// The whole picture: a title, the legend, one panel per trace.
-pub(super) fn svg(lesson: &Lesson, shown: &str, report: &ReplayReport) -> String {
+pub fn svg(lesson: &Lesson, shown: &str, report: &ReplayReport) -> String {
     let height = TOP + PANEL * report.traces.len() as f64 + 10.0;
     let mut s = String::new();
     let _ = writeln!(

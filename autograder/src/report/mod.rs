@@ -7,6 +7,7 @@ pub mod causes;
 pub mod gradescope;
 pub mod html;
 pub mod human;
+pub mod images;
 pub mod json;
 pub mod leaderboard;
 pub mod markdown;

@@ -1,6 +1,8 @@
 //! PrairieLearn's `results.json` for an external grader: `gradable`,
 //! `score` (a fraction in [0, 1]), `message`, `output`, and per test `name`,
-//! `description`, `points`, `max_points`, `message`, `output`.
+//! `description`, `points`, `max_points`, `message`, `output`, and for a
+//! failure the report draws, `images` (`report::images`: the heap as the
+//! failing sequence left it, a utilization test's footprint).
 //!
 //! A graded run is always gradable, a crate that does not compile included
 //! (it scores 0 and the compiler's errors are the output). A grade that could
@@ -9,12 +11,19 @@
 
 use serde::Serialize;
 
+use super::images::{self, Image};
 use super::{failure_details, Graded};
+use crate::runner::TestResult;
 use heaplab_protocol::Outcome;
 
 /// PrairieLearn refuses results over 1 MB; a test's output is cut well
 /// before that.
 const OUTPUT_LIMIT: usize = 16 * 1024;
+
+/// Bytes of images (their `data:` URLs) one results file carries at most:
+/// a quarter of the limit. Images past it are left out; the message and
+/// the replay command still say what broke.
+const IMAGES_LIMIT: usize = 256 * 1024;
 
 #[derive(Serialize)]
 struct Results {
@@ -33,6 +42,8 @@ struct TestEntry {
     max_points: u32,
     message: String,
     output: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    images: Vec<Image>,
 }
 
 pub fn render(graded: &Graded) -> String {
@@ -48,32 +59,11 @@ pub fn render(graded: &Graded) -> String {
         ),
         None => String::new(),
     };
+    let mut room = IMAGES_LIMIT;
     let tests = graded
         .results
         .iter()
-        .map(|r| {
-            let failed = !r.outcome.passed();
-            let compile = matches!(r.outcome, Outcome::DidNotCompile { .. });
-            let message = if !failed || compile {
-                r.outcome.label().to_string()
-            } else if r.spec.hidden {
-                format!("{} (hidden test: details withheld)", r.outcome.label())
-            } else {
-                failure_details(graded, r, true)
-            };
-            TestEntry {
-                name: r.spec.name.clone(),
-                description: r.spec.title.clone(),
-                points: r.earned,
-                max_points: r.spec.points,
-                message,
-                output: if failed && !r.spec.hidden {
-                    tail(&r.stderr)
-                } else {
-                    String::new()
-                },
-            }
-        })
+        .map(|r| entry(graded, r, &mut room))
         .collect();
     let results = Results {
         gradable: true,
@@ -87,6 +77,46 @@ pub fn render(graded: &Graded) -> String {
         tests,
     };
     serde_json::to_string_pretty(&results).expect("results always serialize") + "\n"
+}
+
+/// A test's entry; a failure's images while `room` (bytes) lasts.
+fn entry(graded: &Graded, r: &TestResult, room: &mut usize) -> TestEntry {
+    let failed = !r.outcome.passed();
+    let compile = matches!(r.outcome, Outcome::DidNotCompile { .. });
+    let message = if !failed || compile {
+        r.outcome.label().to_string()
+    } else if r.spec.hidden {
+        format!("{} (hidden test: details withheld)", r.outcome.label())
+    } else {
+        failure_details(graded, r, true)
+    };
+    let shown = failed && !r.spec.hidden;
+    let mut drawn = Vec::new();
+    for image in r
+        .outcome
+        .failure()
+        .filter(|_| shown)
+        .map(images::of_failure)
+        .unwrap_or_default()
+    {
+        if image.url.len() <= *room {
+            *room -= image.url.len();
+            drawn.push(image);
+        }
+    }
+    TestEntry {
+        name: r.spec.name.clone(),
+        description: r.spec.title.clone(),
+        points: r.earned,
+        max_points: r.spec.points,
+        message,
+        output: if shown {
+            tail(&r.stderr)
+        } else {
+            String::new()
+        },
+        images: drawn,
+    }
 }
 
 /// `text` without colour, its first [`OUTPUT_LIMIT`] bytes at most (a

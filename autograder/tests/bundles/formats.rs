@@ -182,6 +182,7 @@ pub fn prairielearn_score(bytes: &[u8]) -> Result<Option<f64>, String> {
     )?;
     string_or_absent(&results["message"], "message")?;
     string_or_absent(&results["output"], "output")?;
+    pl_images(&results["images"], "images")?;
     for (i, t) in results["tests"]
         .as_array()
         .into_iter()
@@ -205,6 +206,7 @@ pub fn prairielearn_score(bytes: &[u8]) -> Result<Option<f64>, String> {
         for key in ["name", "description", "message", "output"] {
             string_or_absent(&t[key], &format!("{what}.{key}"))?;
         }
+        pl_images(&t["images"], &format!("{what}.images"))?;
         let points = number(&t["points"], &format!("{what}.points"))?;
         let max = number(&t["max_points"], &format!("{what}.max_points"))?;
         if !(0.0..=max).contains(&points) {
@@ -236,6 +238,40 @@ pub fn prairielearn_score(bytes: &[u8]) -> Result<Option<f64>, String> {
         }
         ref other => Err(format!("gradable is {other}")),
     }
+}
+
+/// PrairieLearn's `images`, absent or an array whose each element is
+/// `{url, label?}` (or, as older graders wrote, the URL alone), the URL a
+/// `data:` URL of an image, `data:[mimetype];base64,[contents]`.
+fn pl_images(images: &Value, what: &str) -> Result<(), String> {
+    if images.is_null() {
+        return Ok(());
+    }
+    let list = images
+        .as_array()
+        .ok_or_else(|| format!("{what} is not an array"))?;
+    for (i, image) in list.iter().enumerate() {
+        let what = format!("{what}[{i}]");
+        let url = match image {
+            Value::String(url) => url,
+            Value::Object(_) => {
+                only_keys(image, &["url", "label"], &what)?;
+                string_or_absent(&image["label"], &format!("{what}.label"))?;
+                image["url"]
+                    .as_str()
+                    .ok_or_else(|| format!("{what} has no url"))?
+            }
+            other => return Err(format!("{what} is {other}")),
+        };
+        let ok = url
+            .strip_prefix("data:image/")
+            .and_then(|rest| rest.split_once(";base64,"))
+            .is_some_and(|(_, data)| !data.is_empty());
+        if !ok {
+            return Err(format!("{what}.url is not an image's data URL: {url:.60}"));
+        }
+    }
+    Ok(())
 }
 
 #[test]
@@ -274,4 +310,18 @@ fn the_readers_refuse_what_the_platforms_refuse() {
     assert!(pl(r#"{"score": 18}"#).is_err());
     assert!(pl(r#"{"gradable": false}"#).is_err());
     assert!(pl(r#"{"score": 1, "tests": [{"name": "a", "points": 2, "max_points": 1}]}"#).is_err());
+    // PrairieLearn's images: a data URL each, with a label or not.
+    let image = |image: &str| {
+        pl(&format!(
+            r#"{{"score": 0, "tests": [{{"points": 0, "max_points": 1, "images": [{image}]}}]}}"#
+        ))
+    };
+    assert_eq!(
+        image(r#"{"label": "heap", "url": "data:image/svg+xml;base64,PHN2Zy8+"}"#),
+        Ok(Some(0.0))
+    );
+    assert_eq!(image(r#""data:image/png;base64,iVBO""#), Ok(Some(0.0)));
+    assert!(image(r#"{"label": "heap", "url": "heap.svg"}"#).is_err());
+    assert!(image(r#"{"label": "heap"}"#).is_err());
+    assert!(image(r#"{"url": "data:image/png;base64,iVBO", "alt": "x"}"#).is_err());
 }

@@ -242,6 +242,22 @@ pub fn draw(state: &HeapState, label: &str) -> String {
     out
 }
 
+/// A drawing of [`draw`] (or of `plot`) as a file of its own, for an
+/// `<img>`, a Markdown image or a data URL: with the SVG namespace, which
+/// a browser needs to show it outside a page, its styles inside it, and a
+/// white ground, so it reads the same on a dark page.
+pub fn standalone(svg: &str) -> String {
+    let Some(rest) = svg.strip_prefix("<svg") else {
+        return svg.to_string();
+    };
+    let open_end = rest.find('>').map_or(rest.len(), |i| i + 1);
+    let (open, inner) = rest.split_at(open_end);
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"{open}<style>{STYLE}</style>\
+         <rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>{inner}\n"
+    )
+}
+
 fn end_name(end: &ListEnd) -> &'static str {
     match end {
         ListEnd::Null => "null",

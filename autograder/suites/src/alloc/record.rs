@@ -88,6 +88,16 @@ pub fn with_steps(failure: Failure, replay: impl FnOnce() -> Result<(), Failure>
     }
 }
 
+/// What `run` returns, with the heap after each step of every session it
+/// made: the steps a passing sequence leaves, for drawings of the heap at
+/// a chosen moment (the pages' figures, `cargo run --example figures`).
+pub fn recorded<T>(run: impl FnOnce() -> T) -> (T, Vec<HeapStep>) {
+    STEPS.with(|s| *s.borrow_mut() = Some(Vec::new()));
+    let out = run();
+    let steps = STEPS.with(|s| s.borrow_mut().take()).unwrap_or_default();
+    (out, steps)
+}
+
 /// The heap now: the runs of `log`, the live blocks of `model` as chunks
 /// (`header` bytes of header in front of each payload), the free list the
 /// picture's layers found, and `focus`, the addresses of what broke.

@@ -5,7 +5,7 @@
 use heaplab_protocol::heap_state::{FreeChunk, HeapState, ListEnd, LiveChunk, Run};
 use scraper::{ElementRef, Html, Selector};
 
-use super::{draw, BAND_W, LEFT};
+use super::{draw, standalone, BAND_W, LEFT};
 
 const BASE: u64 = 0x7f00_0000_0000;
 
@@ -249,4 +249,23 @@ fn a_name_too_long_for_its_box_goes_under_it() {
     assert_eq!(words(below), "a0");
     let payload = one(&doc, "g.chunk.live rect.payload");
     assert!(num(below, "y") > num(payload, "y") + num(payload, "height"));
+}
+
+#[test]
+fn a_drawing_stands_alone_as_a_file() {
+    let state = heap(vec![live("a0", 0, 64)], vec![free(64, 128)], ListEnd::Null);
+    let drawn = draw(&state, "heap");
+    let file = standalone(&drawn);
+    assert!(
+        file.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"heap\""),
+        "{file}"
+    );
+    assert!(file.ends_with("</svg>\n"));
+    // The styles a page would give, inside; the drawing itself unchanged.
+    let styles = file.find("<style>svg.heap").expect("the styles inside");
+    assert!(styles < file.find("<g class=\"run\"").unwrap());
+    let doc = Html::parse_fragment(&file);
+    assert_eq!(all(&doc, "svg").len(), 1);
+    assert_eq!(all(&doc, "g.chunk").len(), 2);
+    assert!(file.contains(drawn.split_once('>').unwrap().1.trim_end_matches("</svg>")));
 }
