@@ -194,17 +194,16 @@ mod tests {
     fn holes(fit: Fit) -> (Tested<MmapPages>, NonNull<u8>, [usize; 3]) {
         let mut heap = Tested::with_fit(MmapPages::new(), fit);
         let lead = heap.malloc(0).unwrap();
-        let mut holes = [0; 3];
-        for (hole, bytes) in holes.iter_mut().zip([256, 1024, 512]) {
-            *hole = heap.malloc(bytes - HEADER_BYTES).unwrap().addr().get();
+        let mut holes = Vec::new();
+        for bytes in [256, 1024, 512] {
+            holes.push(heap.malloc(bytes - HEADER_BYTES).unwrap());
             heap.malloc(0).unwrap();
         }
-        for hole in holes.iter().rev() {
-            let ptr = NonNull::new(*hole as *mut u8).unwrap();
+        for &hole in holes.iter().rev() {
             // SAFETY: each hole is a live block of this heap, freed once.
-            unsafe { heap.free(ptr) };
+            unsafe { heap.free(hole) };
         }
-        (heap, lead, holes)
+        (heap, lead, [0, 1, 2].map(|i| holes[i].addr().get()))
     }
 
     /// The payload address `malloc(size)` returns.
