@@ -67,6 +67,11 @@ bench-bundles:
 bench-traces *args:
     cargo bench -p heaplab-suites --bench traces -- {{args}}
 
+# First, next and best fit on traces/, lessons 4 and 5's reference heaps
+# (docs/lesson4.md): utilization and free chunks read per malloc.
+fits *args:
+    cargo run -q -p heaplab-suites --example fits -- {{args}}
+
 # Lesson 7's library against the system allocator under LD_PRELOAD (docs/performance.md).
 bench-preload:
     cargo bench -p heaplab-suites --bench lesson7_drop_in

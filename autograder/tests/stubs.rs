@@ -110,6 +110,24 @@ pub struct Heap {
 }
 
 #[test]
+fn a_file_of_solution_code_only_is_left_out_of_the_stub() {
+    let manifest = "[package]\nname = \"lesson4-solution\"\nversion = \"0.1.0\"\n";
+    let files = Files::from([
+        (PathBuf::from("Cargo.toml"), manifest.as_bytes().to_vec()),
+        (PathBuf::from("src/lib.rs"), b"pub fn f() {}\n".to_vec()),
+        (
+            PathBuf::from("src/fit.rs"),
+            b"// BEGIN SOLUTION\n//! Only the solution's.\npub fn g() {}\n// END SOLUTION\n"
+                .to_vec(),
+        ),
+        (PathBuf::from("src/empty.rs"), Vec::new()),
+    ]);
+    let stub = stubs::stub_crate(Path::new("solutions/x"), &files).unwrap();
+    let names: Vec<_> = stub.keys().map(|p| p.display().to_string()).collect();
+    assert_eq!(names, ["Cargo.toml", "src/empty.rs", "src/lib.rs"]);
+}
+
+#[test]
 fn everything_else_is_kept_byte_for_byte() {
     // Odd spacing, tabs, CRLF endings, a missing final newline, and comments
     // that mention markers without being one.

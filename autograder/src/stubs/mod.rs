@@ -74,7 +74,9 @@
 //! Names are renamed (`lessonN-solution` and `lessonN_solution` become
 //! `lessonN`; a binary `X-solution` becomes `X`), and the stub's `Cargo.toml`
 //! allows unused code, so a stub builds without warnings although its bodies
-//! are gone. Errors name the solution file and line: an `END` with no
+//! are gone. A file of solution-only code (nothing but blank lines left once
+//! its blocks are removed, as lessons 4 and 5's `free_list/fit.rs`) is left
+//! out of the stub. Errors name the solution file and line: an `END` with no
 //! `BEGIN`, a `BEGIN` inside another or never ended, a `STUB` inside a
 //! solution block, a `BEGIN SOLUTION:` with no text, or a comment that looks
 //! like a marker but is spelled otherwise.

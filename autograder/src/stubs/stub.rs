@@ -189,6 +189,9 @@ pub fn stub_crate(solution_dir: &Path, solution: &Files) -> Result<Files, StubEr
         } else {
             text.to_string()
         };
+        if text.trim().is_empty() && !bytes.is_empty() {
+            continue; // solution-only code, all of it: no file in the stub
+        }
         let text = renamer.rename(&text);
         let text = if rel == Path::new("Cargo.toml") {
             stub_manifest(&text)

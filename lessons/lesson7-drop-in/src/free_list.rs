@@ -114,46 +114,64 @@ impl FreeList {
             // SAFETY: chunks on the list are free chunks in mapped runs, each at
             // least MIN_CHUNK_BYTES long (the list's invariant).
             let FreeChunk { header, next } = unsafe { chunk.read() };
-            let size_bytes = header.size_bytes;
-            if size_bytes >= need_bytes {
-                let rest_bytes = size_bytes - need_bytes;
-                if rest_bytes >= MIN_CHUNK_BYTES {
-                    // Split: hand out the front, and the rest takes the
-                    // chunk's place on the list, which keeps the address
-                    // order. The rest never starts a run: the chunk's front
-                    // does.
-                    // SAFETY: need_bytes < size_bytes, so the rest starts inside
-                    // this chunk, and [rest, rest + rest_bytes) is its tail.
-                    let rest = unsafe { chunk.cast::<u8>().add(need_bytes) }.cast::<FreeChunk>();
-                    // SAFETY: the tail is free memory of this chunk, 16-aligned
-                    // (need_bytes is a multiple of 16) and at least MIN_CHUNK_BYTES.
-                    unsafe {
-                        rest.write(FreeChunk {
-                            header: Header {
-                                size_bytes: rest_bytes,
-                                flags: Flags::free(),
-                            },
-                            next,
-                        });
-                    }
-                    // SAFETY: the front is still this chunk's memory.
-                    unsafe { (*chunk.as_ptr()).header.size_bytes = need_bytes };
-                    self.relink(prev, Some(rest));
-                } else {
-                    // Too little left over to hold a header and a link: the
-                    // caller gets the whole chunk, a few bytes more than asked.
-                    self.relink(prev, next);
-                    self.len -= 1;
-                }
-                let chunk = chunk.cast::<Header>();
-                // SAFETY: the chunk is off the list and ours alone now.
-                unsafe { (*chunk.as_ptr()).flags = header.flags.marked_in_use() };
-                return Some(chunk);
+            if header.size_bytes >= need_bytes {
+                // SAFETY: chunk is on the list right after prev, and fits.
+                return Some(unsafe { self.take(prev, chunk, need_bytes) });
             }
             prev = cursor;
             cursor = next;
         }
         None
+    }
+
+    /// Takes `chunk` off the list for a request of `need_bytes`: splits off
+    /// the rest when the rest can be a chunk of its own, unlinks the whole
+    /// chunk otherwise. Returns the chunk, marked in use.
+    ///
+    /// # Safety
+    /// `chunk` is on the list right after `prev` (first when `prev` is
+    /// `None`), and its `size_bytes` is at least `need_bytes`.
+    unsafe fn take(
+        &mut self,
+        prev: Option<NonNull<FreeChunk>>,
+        chunk: NonNull<FreeChunk>,
+        need_bytes: usize,
+    ) -> NonNull<Header> {
+        // SAFETY: chunk is on the list (the caller's promise): a free chunk in
+        // a mapped run, at least MIN_CHUNK_BYTES long.
+        let FreeChunk { header, next } = unsafe { chunk.read() };
+        let rest_bytes = header.size_bytes - need_bytes;
+        if rest_bytes >= MIN_CHUNK_BYTES {
+            // Split: hand out the front; the rest takes the chunk's place
+            // on the list, which keeps the address order. The rest never
+            // starts a run: the chunk's front does.
+            // SAFETY: need_bytes < size_bytes, so the rest starts inside
+            // this chunk, and [rest, rest + rest_bytes) is its tail.
+            let rest = unsafe { chunk.cast::<u8>().add(need_bytes) }.cast::<FreeChunk>();
+            // SAFETY: the tail is free memory of this chunk, 16-aligned
+            // (need_bytes is a multiple of 16) and at least MIN_CHUNK_BYTES.
+            unsafe {
+                rest.write(FreeChunk {
+                    header: Header {
+                        size_bytes: rest_bytes,
+                        flags: Flags::free(),
+                    },
+                    next,
+                });
+            }
+            // SAFETY: the front is still this chunk's memory.
+            unsafe { (*chunk.as_ptr()).header.size_bytes = need_bytes };
+            self.relink(prev, Some(rest));
+        } else {
+            // Too little left over to hold a header and a link: the caller
+            // gets the whole chunk, a few bytes more than asked.
+            self.relink(prev, next);
+            self.len -= 1;
+        }
+        let chunk = chunk.cast::<Header>();
+        // SAFETY: the chunk is off the list and ours alone now.
+        unsafe { (*chunk.as_ptr()).flags = header.flags.marked_in_use() };
+        chunk
     }
 
     /// Takes `need_bytes` from the front of the free chunk that starts at

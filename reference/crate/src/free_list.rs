@@ -37,6 +37,14 @@ use crate::chunk::{Flags, FreeChunk, Header, MIN_CHUNK_BYTES};
 // LESSONS 7..
 use crate::misuse::misuse;
 // END LESSONS
+// LESSONS 4..=5
+// BEGIN SOLUTION
+
+pub mod fit;
+
+use fit::Placement;
+// END SOLUTION
+// END LESSONS
 
 // LESSONS 4
 /// The free chunks of a heap, in the order `free` put them back.
@@ -49,11 +57,29 @@ pub struct FreeList {
     head: Option<NonNull<FreeChunk>>,
     /// Chunks on the list, kept as they come and go: what `stats()` reports.
     len: usize,
+    // LESSONS 4..=5
+    // BEGIN SOLUTION
+    /// Another placement policy than first fit, for docs/lesson4.md's
+    /// experiment (`fit.rs`); `None` in the lesson's heap.
+    placement: Option<Placement>,
+    // END SOLUTION
+    // END LESSONS
 }
 
 impl FreeList {
     pub const fn new() -> Self {
+        // LESSONS 4..=5
+        // STUB: FreeList { head: None, len: 0 }
+        // BEGIN SOLUTION
+        FreeList {
+            head: None,
+            len: 0,
+            placement: None,
+        }
+        // END SOLUTION
+        // ELSE LESSONS 6..
         FreeList { head: None, len: 0 }
+        // END LESSONS
     }
 
     /// Chunks on the list.
@@ -88,6 +114,12 @@ impl FreeList {
     }
     // ELSE LESSONS 5..
     pub unsafe fn insert(&mut self, chunk: NonNull<Header>) {
+        // LESSONS 5
+        // BEGIN SOLUTION
+        // SAFETY: the chunk is the caller's to give, header included.
+        unsafe { self.keep_rover_listed(chunk) };
+        // END SOLUTION
+        // END LESSONS
         // BEGIN SOLUTION 5: find the free neighbours in address order; merge with the next chunk, then the previous one
         let chunk = chunk.cast::<FreeChunk>();
         // The free chunks on either side by address: prev < chunk < next.
@@ -165,6 +197,14 @@ impl FreeList {
     /// `need_bytes` is a chunk size: a multiple of 16, at least
     /// `MIN_CHUNK_BYTES`.
     pub fn take_first_fit(&mut self, need_bytes: usize) -> Option<NonNull<Header>> {
+        // LESSONS 4..=5
+        // BEGIN SOLUTION
+        if self.placement.is_some() {
+            // docs/lesson4.md's experiment: another policy, counted (fit.rs).
+            return self.take_placed(need_bytes);
+        }
+        // END SOLUTION
+        // END LESSONS
         // BEGIN SOLUTION 4: walk the list; unlink (or split) the first chunk that fits
         debug_assert!(need_bytes >= MIN_CHUNK_BYTES && need_bytes.is_multiple_of(16));
         let mut prev: Option<NonNull<FreeChunk>> = None;
@@ -173,49 +213,9 @@ impl FreeList {
             // SAFETY: chunks on the list are free chunks in mapped runs, each at
             // least MIN_CHUNK_BYTES long (the list's invariant).
             let FreeChunk { header, next } = unsafe { chunk.read() };
-            let size_bytes = header.size_bytes;
-            if size_bytes >= need_bytes {
-                let rest_bytes = size_bytes - need_bytes;
-                if rest_bytes >= MIN_CHUNK_BYTES {
-                    // Split: hand out the front, and the rest takes the
-                    // LESSONS 4
-                    // chunk's place on the list.
-                    // ELSE LESSONS 5..
-                    // chunk's place on the list, which keeps the address
-                    // order. The rest never starts a run: the chunk's front
-                    // does.
-                    // END LESSONS
-                    // SAFETY: need_bytes < size_bytes, so the rest starts inside
-                    // this chunk, and [rest, rest + rest_bytes) is its tail.
-                    let rest = unsafe { chunk.cast::<u8>().add(need_bytes) }.cast::<FreeChunk>();
-                    // SAFETY: the tail is free memory of this chunk, 16-aligned
-                    // (need_bytes is a multiple of 16) and at least MIN_CHUNK_BYTES.
-                    unsafe {
-                        rest.write(FreeChunk {
-                            header: Header {
-                                size_bytes: rest_bytes,
-                                flags: Flags::free(),
-                            },
-                            next,
-                        });
-                    }
-                    // SAFETY: the front is still this chunk's memory.
-                    unsafe { (*chunk.as_ptr()).header.size_bytes = need_bytes };
-                    self.relink(prev, Some(rest));
-                } else {
-                    // Too little left over to hold a header and a link: the
-                    // caller gets the whole chunk, a few bytes more than asked.
-                    self.relink(prev, next);
-                    self.len -= 1;
-                }
-                let chunk = chunk.cast::<Header>();
-                // SAFETY: the chunk is off the list and ours alone now.
-                // LESSONS 4
-                unsafe { (*chunk.as_ptr()).flags = Flags::in_use() };
-                // ELSE LESSONS 5..
-                unsafe { (*chunk.as_ptr()).flags = header.flags.marked_in_use() };
-                // END LESSONS
-                return Some(chunk);
+            if header.size_bytes >= need_bytes {
+                // SAFETY: chunk is on the list right after prev, and fits.
+                return Some(unsafe { self.take(prev, chunk, need_bytes) });
             }
             prev = cursor;
             cursor = next;
@@ -223,6 +223,66 @@ impl FreeList {
         None
         // END SOLUTION
     }
+    // BEGIN SOLUTION 4
+
+    /// Takes `chunk` off the list for a request of `need_bytes`: splits off
+    /// the rest when the rest can be a chunk of its own, unlinks the whole
+    /// chunk otherwise. Returns the chunk, marked in use.
+    ///
+    /// # Safety
+    /// `chunk` is on the list right after `prev` (first when `prev` is
+    /// `None`), and its `size_bytes` is at least `need_bytes`.
+    unsafe fn take(
+        &mut self,
+        prev: Option<NonNull<FreeChunk>>,
+        chunk: NonNull<FreeChunk>,
+        need_bytes: usize,
+    ) -> NonNull<Header> {
+        // SAFETY: chunk is on the list (the caller's promise): a free chunk in
+        // a mapped run, at least MIN_CHUNK_BYTES long.
+        let FreeChunk { header, next } = unsafe { chunk.read() };
+        let rest_bytes = header.size_bytes - need_bytes;
+        if rest_bytes >= MIN_CHUNK_BYTES {
+            // Split: hand out the front; the rest takes the chunk's place
+            // LESSONS 4
+            // on the list.
+            // ELSE LESSONS 5..
+            // on the list, which keeps the address order. The rest never
+            // starts a run: the chunk's front does.
+            // END LESSONS
+            // SAFETY: need_bytes < size_bytes, so the rest starts inside
+            // this chunk, and [rest, rest + rest_bytes) is its tail.
+            let rest = unsafe { chunk.cast::<u8>().add(need_bytes) }.cast::<FreeChunk>();
+            // SAFETY: the tail is free memory of this chunk, 16-aligned
+            // (need_bytes is a multiple of 16) and at least MIN_CHUNK_BYTES.
+            unsafe {
+                rest.write(FreeChunk {
+                    header: Header {
+                        size_bytes: rest_bytes,
+                        flags: Flags::free(),
+                    },
+                    next,
+                });
+            }
+            // SAFETY: the front is still this chunk's memory.
+            unsafe { (*chunk.as_ptr()).header.size_bytes = need_bytes };
+            self.relink(prev, Some(rest));
+        } else {
+            // Too little left over to hold a header and a link: the caller
+            // gets the whole chunk, a few bytes more than asked.
+            self.relink(prev, next);
+            self.len -= 1;
+        }
+        let chunk = chunk.cast::<Header>();
+        // SAFETY: the chunk is off the list and ours alone now.
+        // LESSONS 4
+        unsafe { (*chunk.as_ptr()).flags = Flags::in_use() };
+        // ELSE LESSONS 5..
+        unsafe { (*chunk.as_ptr()).flags = header.flags.marked_in_use() };
+        // END LESSONS
+        chunk
+    }
+    // END SOLUTION
     // LESSONS 7..
 
     /// Takes `need_bytes` from the front of the free chunk that starts at

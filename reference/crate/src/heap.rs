@@ -57,6 +57,11 @@ use heaplab_kit::{align_up, Block, Heap, PageSource, Stats};
 // END LESSONS
 
 use crate::chunk::{chunk_bytes_for, chunk_of, payload_of, Flags, Header, HEADER_BYTES};
+// LESSONS 4..=5
+// BEGIN SOLUTION
+use crate::free_list::fit::Fit;
+// END SOLUTION
+// END LESSONS
 // LESSONS 4..
 use crate::free_list::FreeList;
 
@@ -143,6 +148,25 @@ impl<S: PageSource> BigHeap<S> {
             stats: Stats::default(),
         }
     }
+    // LESSONS 4..=5
+    // BEGIN SOLUTION
+
+    /// An empty heap whose `malloc` takes chunks by `fit` and counts the free
+    /// chunks its searches read: docs/lesson4.md's experiment compares the
+    /// policies this way (`new` is the lesson's first fit, uncounted).
+    pub fn with_fit(pages: S, fit: Fit) -> Self {
+        let mut heap = Self::new(pages);
+        heap.free_list.place_by(fit);
+        heap
+    }
+
+    /// Free chunks read by the searches of a heap made
+    /// [`with_fit`](Self::with_fit); 0 for one made with `new`.
+    pub fn visits(&self) -> u64 {
+        self.free_list.visits()
+    }
+    // END SOLUTION
+    // END LESSONS
     // LESSONS 3
 
     /// Lesson 2's bump carving: the next `bytes` (a multiple of 16) of the

@@ -68,6 +68,11 @@ pub use chunk::{HEADER_BYTES, MIN_CHUNK_BYTES};
 // LESSONS 7..
 pub use global::{print_stats, print_stats_to, process_stats, Malloc};
 // END LESSONS
+// LESSONS 4..=5
+// BEGIN SOLUTION
+pub use free_list::fit::Fit;
+// END SOLUTION
+// END LESSONS
 // LESSONS 3
 pub use heap::HeaderHeap;
 // ELSE LESSONS 4

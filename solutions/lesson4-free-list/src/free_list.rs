@@ -15,6 +15,12 @@ use std::ptr::NonNull;
 use heaplab_kit::Block;
 
 use crate::chunk::{Flags, FreeChunk, Header, MIN_CHUNK_BYTES};
+// BEGIN SOLUTION
+
+pub mod fit;
+
+use fit::Placement;
+// END SOLUTION
 
 /// The free chunks of a heap, in the order `free` put them back.
 pub struct FreeList {
@@ -22,11 +28,23 @@ pub struct FreeList {
     head: Option<NonNull<FreeChunk>>,
     /// Chunks on the list, kept as they come and go: what `stats()` reports.
     len: usize,
+    // BEGIN SOLUTION
+    /// Another placement policy than first fit, for docs/lesson4.md's
+    /// experiment (`fit.rs`); `None` in the lesson's heap.
+    placement: Option<Placement>,
+    // END SOLUTION
 }
 
 impl FreeList {
     pub const fn new() -> Self {
-        FreeList { head: None, len: 0 }
+        // STUB: FreeList { head: None, len: 0 }
+        // BEGIN SOLUTION
+        FreeList {
+            head: None,
+            len: 0,
+            placement: None,
+        }
+        // END SOLUTION
     }
 
     /// Chunks on the list.
@@ -60,6 +78,12 @@ impl FreeList {
     /// `need_bytes` is a chunk size: a multiple of 16, at least
     /// `MIN_CHUNK_BYTES`.
     pub fn take_first_fit(&mut self, need_bytes: usize) -> Option<NonNull<Header>> {
+        // BEGIN SOLUTION
+        if self.placement.is_some() {
+            // docs/lesson4.md's experiment: another policy, counted (fit.rs).
+            return self.take_placed(need_bytes);
+        }
+        // END SOLUTION
         // BEGIN SOLUTION: walk the list; unlink (or split) the first chunk that fits
         debug_assert!(need_bytes >= MIN_CHUNK_BYTES && need_bytes.is_multiple_of(16));
         let mut prev: Option<NonNull<FreeChunk>> = None;
@@ -68,39 +92,9 @@ impl FreeList {
             // SAFETY: chunks on the list are free chunks in mapped runs, each at
             // least MIN_CHUNK_BYTES long (the list's invariant).
             let FreeChunk { header, next } = unsafe { chunk.read() };
-            let size_bytes = header.size_bytes;
-            if size_bytes >= need_bytes {
-                let rest_bytes = size_bytes - need_bytes;
-                if rest_bytes >= MIN_CHUNK_BYTES {
-                    // Split: hand out the front, and the rest takes the
-                    // chunk's place on the list.
-                    // SAFETY: need_bytes < size_bytes, so the rest starts inside
-                    // this chunk, and [rest, rest + rest_bytes) is its tail.
-                    let rest = unsafe { chunk.cast::<u8>().add(need_bytes) }.cast::<FreeChunk>();
-                    // SAFETY: the tail is free memory of this chunk, 16-aligned
-                    // (need_bytes is a multiple of 16) and at least MIN_CHUNK_BYTES.
-                    unsafe {
-                        rest.write(FreeChunk {
-                            header: Header {
-                                size_bytes: rest_bytes,
-                                flags: Flags::free(),
-                            },
-                            next,
-                        });
-                    }
-                    // SAFETY: the front is still this chunk's memory.
-                    unsafe { (*chunk.as_ptr()).header.size_bytes = need_bytes };
-                    self.relink(prev, Some(rest));
-                } else {
-                    // Too little left over to hold a header and a link: the
-                    // caller gets the whole chunk, a few bytes more than asked.
-                    self.relink(prev, next);
-                    self.len -= 1;
-                }
-                let chunk = chunk.cast::<Header>();
-                // SAFETY: the chunk is off the list and ours alone now.
-                unsafe { (*chunk.as_ptr()).flags = Flags::in_use() };
-                return Some(chunk);
+            if header.size_bytes >= need_bytes {
+                // SAFETY: chunk is on the list right after prev, and fits.
+                return Some(unsafe { self.take(prev, chunk, need_bytes) });
             }
             prev = cursor;
             cursor = next;
@@ -108,6 +102,57 @@ impl FreeList {
         None
         // END SOLUTION
     }
+    // BEGIN SOLUTION
+
+    /// Takes `chunk` off the list for a request of `need_bytes`: splits off
+    /// the rest when the rest can be a chunk of its own, unlinks the whole
+    /// chunk otherwise. Returns the chunk, marked in use.
+    ///
+    /// # Safety
+    /// `chunk` is on the list right after `prev` (first when `prev` is
+    /// `None`), and its `size_bytes` is at least `need_bytes`.
+    unsafe fn take(
+        &mut self,
+        prev: Option<NonNull<FreeChunk>>,
+        chunk: NonNull<FreeChunk>,
+        need_bytes: usize,
+    ) -> NonNull<Header> {
+        // SAFETY: chunk is on the list (the caller's promise): a free chunk in
+        // a mapped run, at least MIN_CHUNK_BYTES long.
+        let FreeChunk { header, next } = unsafe { chunk.read() };
+        let rest_bytes = header.size_bytes - need_bytes;
+        if rest_bytes >= MIN_CHUNK_BYTES {
+            // Split: hand out the front; the rest takes the chunk's place
+            // on the list.
+            // SAFETY: need_bytes < size_bytes, so the rest starts inside
+            // this chunk, and [rest, rest + rest_bytes) is its tail.
+            let rest = unsafe { chunk.cast::<u8>().add(need_bytes) }.cast::<FreeChunk>();
+            // SAFETY: the tail is free memory of this chunk, 16-aligned
+            // (need_bytes is a multiple of 16) and at least MIN_CHUNK_BYTES.
+            unsafe {
+                rest.write(FreeChunk {
+                    header: Header {
+                        size_bytes: rest_bytes,
+                        flags: Flags::free(),
+                    },
+                    next,
+                });
+            }
+            // SAFETY: the front is still this chunk's memory.
+            unsafe { (*chunk.as_ptr()).header.size_bytes = need_bytes };
+            self.relink(prev, Some(rest));
+        } else {
+            // Too little left over to hold a header and a link: the caller
+            // gets the whole chunk, a few bytes more than asked.
+            self.relink(prev, next);
+            self.len -= 1;
+        }
+        let chunk = chunk.cast::<Header>();
+        // SAFETY: the chunk is off the list and ours alone now.
+        unsafe { (*chunk.as_ptr()).flags = Flags::in_use() };
+        chunk
+    }
+    // END SOLUTION
 
     /// The free chunks, walked in list order (the heap checker's view).
     pub fn blocks(&self) -> Vec<Block> {

@@ -9,5 +9,8 @@ mod heap;
 mod pages;
 
 pub use chunk::{HEADER_BYTES, MIN_CHUNK_BYTES};
+// BEGIN SOLUTION
+pub use free_list::fit::Fit;
+// END SOLUTION
 pub use heap::{FreeListHeap, RUN_MIN_BYTES};
 pub use pages::MmapPages;

@@ -6,6 +6,9 @@ use std::ptr::NonNull;
 use heaplab_kit::{align_up, Block, Heap, PageSource, Stats};
 
 use crate::chunk::{chunk_bytes_for, chunk_of, payload_of, Flags, Header, HEADER_BYTES};
+// BEGIN SOLUTION
+use crate::free_list::fit::Fit;
+// END SOLUTION
 use crate::free_list::FreeList;
 
 /// The smallest run of pages mapped at once (a multiple of any common page
@@ -37,6 +40,23 @@ impl<S: PageSource> CoalescingHeap<S> {
             stats: Stats::default(),
         }
     }
+    // BEGIN SOLUTION
+
+    /// An empty heap whose `malloc` takes chunks by `fit` and counts the free
+    /// chunks its searches read: docs/lesson4.md's experiment compares the
+    /// policies this way (`new` is the lesson's first fit, uncounted).
+    pub fn with_fit(pages: S, fit: Fit) -> Self {
+        let mut heap = Self::new(pages);
+        heap.free_list.place_by(fit);
+        heap
+    }
+
+    /// Free chunks read by the searches of a heap made
+    /// [`with_fit`](Self::with_fit); 0 for one made with `new`.
+    pub fn visits(&self) -> u64 {
+        self.free_list.visits()
+    }
+    // END SOLUTION
 
     /// Maps a new run of pages with room for a `need_bytes` chunk and puts the
     /// whole run on the free list as one chunk, flagged as its run's start.

@@ -20,6 +20,7 @@
 mod big_blocks;
 mod checker;
 mod coalescing;
+mod no_walk;
 mod picture;
 mod properties;
 mod scenarios;
@@ -36,6 +37,7 @@ use crate::alloc::{header_word, Check, Config, LiveBlock, Mapping, Model, OpMix,
 pub use big_blocks::big_blocks_own_their_pages;
 pub use checker::{address_ordered, free_list_consistent, list_is_sane};
 pub use coalescing::{coalescing, lecture_case, merge_case};
+pub use no_walk::{free_does_not_walk, free_does_not_walk_the_list};
 pub use picture::paint_free_chunks;
 pub use properties::{memory_is_reused, properties};
 pub use scenarios::{common, neighbours, scenario, tests, Row};
