@@ -25,11 +25,11 @@
 //! KiB): a program that frees and allocates in waves then reuses pages it
 //! has touched already, instead of paying `munmap`, `mmap` and a page fault
 //! per page every wave. An idle arena big enough for a new one is used as
-//! it is (for a block mapped alone, only one about its size). Otherwise
-//! the heap maps a new one, and first unmaps idle arenas until the new
-//! mapping fits under its peak: idle memory never makes the footprint
-//! pass the most the heap ever needed, and never outlives the need for
-//! room.
+//! it is (for a block mapped alone, only one not much bigger: a quarter of
+//! the block, or a 32nd of the heap's peak). Otherwise the heap maps a
+//! new one, and first unmaps idle arenas until the new mapping fits under
+//! its peak: idle memory never makes the footprint pass the most the heap
+//! ever needed, and never outlives the need for room.
 
 use std::ptr::NonNull;
 
@@ -198,8 +198,8 @@ impl<S: PageSource> FastHeap<S> {
     }
 
     /// The smallest idle arena of at least `bytes`, as one free span (see
-    /// [`obtain_arena`](Self::obtain_arena)). For a block `alone`, at
-    /// most `bytes + bytes / 4`: the rest of a bigger one would stay
+    /// [`obtain_arena`](Self::obtain_arena)). For a block `alone`, one at
+    /// most [`slack_bytes`](Self::slack_bytes) bigger: the rest stays
     /// mapped, unused, as long as the block lives; a shared arena's rest
     /// serves the next spans.
     fn recycle_idle(&mut self, bytes: usize, alone: bool) -> Option<NonNull<Span>> {
@@ -207,7 +207,11 @@ impl<S: PageSource> FastHeap<S> {
             // SAFETY: listed arenas are live descriptors.
             unsafe { arena.as_ref() }.bytes
         };
-        let most = if alone { bytes + bytes / 4 } else { usize::MAX };
+        let most = if alone {
+            bytes + self.slack_bytes(bytes)
+        } else {
+            usize::MAX
+        };
         let close = bytes..=most;
         let arena = self
             .idle_arenas
@@ -218,6 +222,20 @@ impl<S: PageSource> FastHeap<S> {
         // SAFETY: the span is ours; its pages have been used.
         unsafe { (*span.as_ptr()).fresh = false };
         Some(span)
+    }
+
+    /// How many bytes more than `bytes` an idle arena may have and still
+    /// serve a block of `bytes` alone: a quarter of the block, or a 32nd of
+    /// the most the heap ever had mapped if that is more, but never more
+    /// than the block itself. Reusing an idle arena saves an `mmap` now and
+    /// a `munmap` later (two system calls cost more than a thousand
+    /// `malloc`s from a thread's cache); the slack is memory mapped and
+    /// unused while the block lives. Bounded against the heap, not only the
+    /// block, a big heap's blocks of all sizes find an idle arena often,
+    /// while each one's slack stays a small part of the footprint.
+    fn slack_bytes(&self, bytes: usize) -> usize {
+        let peak = self.pages.peak_pages() * self.page_bytes();
+        (bytes / 4).max(peak / 32).min(bytes)
     }
 
     /// Takes the idle arena `arena` back into use, as one free span on no
