@@ -304,8 +304,9 @@ fn idle_arenas_stay_below_the_peak_and_go_before_the_heap_passes_it() {
 fn an_idle_arena_a_32nd_of_the_peak_bigger_serves_a_block_alone() {
     let (mut heap, _) = heap();
     let _big = heap.malloc(1_000_000).unwrap(); // a peak over 1 MB
-    let b = heap.malloc(100_000).unwrap(); // 25 pages, an arena of its own
-                                           // SAFETY: live, freed once.
+                                                // 25 pages, an arena of its own.
+    let b = heap.malloc(100_000).unwrap();
+    // SAFETY: live, freed once.
     unsafe { heap.free(b) };
     assert_eq!(heap.idle_bytes, 25 * 4096, "within half the peak: kept");
     let mapped = heap.stats().pages_mapped;

@@ -50,7 +50,7 @@ const MAX_ARENA_BYTES: usize = 1024 * 1024;
 /// less of a partly used one unused and let a freed large block's arena go
 /// idle whole, ready for anything: on heaplab's traces a 128th (16 KiB up
 /// to a heap of 2 MiB) measured 1 point of mean utilization above a 32nd
-/// (`realloc` 61 % to 65 %), and a 8 KiB minimum less than 16 KiB.
+/// (`realloc` 61 % to 65 %), and an 8 KiB minimum less than 16 KiB.
 const ARENA_SHARE: usize = 128;
 
 /// Idle arenas may always add up to this much.
@@ -236,7 +236,7 @@ impl<S: PageSource> FastHeap<S> {
     /// serve a block of `bytes` alone: a quarter of the block, or a 32nd of
     /// the most the heap ever had mapped if that is more, but never more
     /// than the block itself. Reusing an idle arena saves an `mmap` now and
-    /// a `munmap` later (two system calls cost more than a thousand
+    /// a `munmap` later (two system calls, the time of hundreds of
     /// `malloc`s from a thread's cache); the slack is memory mapped and
     /// unused while the block lives. Bounded against the heap, not only the
     /// block, a big heap's blocks of all sizes find an idle arena often,
@@ -403,9 +403,10 @@ impl<S: PageSource> FastHeap<S> {
     }
 
     /// The size of the next arena for a span of `bytes`: a
-    /// [`ARENA_SHARE`]th of the memory in use (within bounds), or the span's own size if bigger: a
-    /// large block over the share gets an arena just its size, which it
-    /// leaves whole (idle, ready for the next one) when freed.
+    /// [`ARENA_SHARE`]th of the memory in use (within bounds), or the
+    /// span's own size if bigger: a large block over the share gets an
+    /// arena just its size, which it leaves whole (idle, ready for the next
+    /// one) when freed.
     fn arena_bytes_for(&self, bytes: usize) -> usize {
         let share = (self.in_use_bytes() / ARENA_SHARE).clamp(MIN_ARENA_BYTES, MAX_ARENA_BYTES);
         share.max(bytes).next_multiple_of(self.page_bytes())
