@@ -301,6 +301,25 @@ fn idle_arenas_stay_below_the_peak_and_go_before_the_heap_passes_it() {
 }
 
 #[test]
+fn an_idle_arena_a_32nd_of_the_peak_bigger_serves_a_block_alone() {
+    let (mut heap, _) = heap();
+    let _big = heap.malloc(1_000_000).unwrap(); // a peak over 1 MB
+                                                // 25 pages, an arena of its own.
+    let b = heap.malloc(100_000).unwrap();
+    // SAFETY: live, freed once.
+    unsafe { heap.free(b) };
+    assert_eq!(heap.idle_bytes, 25 * 4096, "within half the peak: kept");
+    let mapped = heap.stats().pages_mapped;
+    // 18 pages: the idle arena is 7 pages, 28 KiB, bigger (more than a
+    // quarter of the block, less than a 32nd of the peak).
+    let c = heap.malloc(70_000).unwrap();
+    assert_eq!(heap.stats().pages_mapped, mapped, "no new map: it served");
+    // SAFETY: c is live.
+    assert_eq!(unsafe { heap.usable_size(c) }, Some(25 * 4096));
+    check_heap(&heap);
+}
+
+#[test]
 fn an_idle_arena_serves_the_next_wave() {
     let (mut heap, _) = heap();
     let wave: Vec<_> = (0..50).map(|_| heap.malloc(1000).unwrap()).collect();
