@@ -124,17 +124,28 @@ fn grade_json(submission: &Path) -> Value {
 fn broken_lesson4(dir: &Path) -> PathBuf {
     let solution = root().join("solutions/lesson4-free-list");
     let crate_dir = dir.join("lesson4-broken");
-    std::fs::create_dir_all(crate_dir.join("src")).unwrap();
+    std::fs::create_dir_all(&crate_dir).unwrap();
     std::fs::copy(solution.join("Cargo.toml"), crate_dir.join("Cargo.toml")).unwrap();
-    for entry in std::fs::read_dir(solution.join("src")).unwrap() {
-        let path = entry.unwrap().path();
-        let code = std::fs::read_to_string(&path).unwrap().replacen(
-            "                    self.relink(prev, next);\n",
-            "                    let _ = (prev, next);\n",
-            1,
-        );
-        std::fs::write(crate_dir.join("src").join(path.file_name().unwrap()), code).unwrap();
-    }
+    // `cp -r`: a reference's src/ has folders (lessons 4 and 5's free_list/).
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(solution.join("src"))
+        .arg(&crate_dir)
+        .status()
+        .unwrap();
+    assert!(copied.success(), "cannot copy {}", solution.display());
+    let free_list = crate_dir.join("src/free_list.rs");
+    let code = std::fs::read_to_string(&free_list).unwrap();
+    let unlink = "self.relink(prev, next);\n";
+    assert!(
+        code.contains(unlink),
+        "free_list.rs changed: plant the bug anew"
+    );
+    std::fs::write(
+        free_list,
+        code.replacen(unlink, "let _ = (prev, next);\n", 1),
+    )
+    .unwrap();
     crate_dir
 }
 

@@ -56,11 +56,14 @@ fn root() -> PathBuf {
 fn planted(solution: &str, file: &str, from: &str, to: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let solution = root().join("solutions").join(solution);
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    for entry in std::fs::read_dir(solution.join("src")).unwrap().flatten() {
-        let to = dir.path().join("src").join(entry.file_name());
-        std::fs::copy(entry.path(), to).unwrap();
-    }
+    // `cp -r`: a reference's src/ has folders (lessons 4 and 5's free_list/).
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(solution.join("src"))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(copied.success(), "cannot copy {}", solution.display());
     std::fs::copy(solution.join("Cargo.toml"), dir.path().join("Cargo.toml")).unwrap();
     let path = dir.path().join(file);
     let text = std::fs::read_to_string(&path).unwrap();

@@ -93,11 +93,15 @@ fn root() -> PathBuf {
 fn cyclic_submission() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let solution = root().join("solutions/lesson4-free-list");
+    // `cp -r`: a reference's src/ has folders (lessons 4 and 5's free_list/).
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(solution.join("src"))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(copied.success(), "cannot copy {}", solution.display());
     let src = dir.path().join("src");
-    std::fs::create_dir(&src).unwrap();
-    for entry in std::fs::read_dir(solution.join("src")).unwrap().flatten() {
-        std::fs::copy(entry.path(), src.join(entry.file_name())).unwrap();
-    }
     let heap = src.join("heap.rs");
     let text = std::fs::read_to_string(&heap).unwrap();
     let planted = "        self.stats.chunks_allocated += 1;\n";

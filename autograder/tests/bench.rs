@@ -176,23 +176,10 @@ fn bench_replays_the_reference_and_draws_the_plot() {
 /// process.
 fn crashing_submission() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let solution = root().join("solutions/lesson4-free-list");
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::copy(solution.join("Cargo.toml"), dir.path().join("Cargo.toml")).unwrap();
-    for entry in std::fs::read_dir(solution.join("src")).unwrap() {
-        let path = entry.unwrap().path();
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        if path.file_name().unwrap() == "heap.rs" {
-            let malloc = "fn malloc(&mut self, size: usize) -> Option<NonNull<u8>> {";
-            assert!(text.contains(malloc), "lesson 4's heap.rs has a malloc");
-            text = text.replace(
-                malloc,
-                &format!("{malloc}\n        if size == 4242 {{ std::process::abort() }}"),
-            );
-        }
-        let text = text.replace("lesson4_solution", "lesson4");
-        std::fs::write(dir.path().join("src").join(path.file_name().unwrap()), text).unwrap();
-    }
+    common::copy_crate(&root().join("solutions/lesson4-free-list"), dir.path());
+    let malloc = "fn malloc(&mut self, size: usize) -> Option<NonNull<u8>> {";
+    let aborts = format!("{malloc}\n        if size == 4242 {{ std::process::abort() }}");
+    common::plant(dir.path(), "src/heap.rs", malloc, &aborts);
     dir
 }
 

@@ -17,20 +17,8 @@ const TEST: &str = "contents_are_kept";
 /// The lesson 4 solution with `from` replaced by `to` in src/heap.rs.
 fn planted(from: &str, to: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let solution = root().join("solutions/lesson4-free-list");
-    let src = dir.path().join("src");
-    std::fs::create_dir(&src).unwrap();
-    for entry in std::fs::read_dir(solution.join("src")).unwrap().flatten() {
-        std::fs::copy(entry.path(), src.join(entry.file_name())).unwrap();
-    }
-    let heap = src.join("heap.rs");
-    let text = std::fs::read_to_string(&heap).unwrap();
-    assert!(
-        text.contains(from),
-        "the solution's heap.rs moved: no {from:?}"
-    );
-    std::fs::write(&heap, text.replacen(from, to, 1)).unwrap();
-    std::fs::copy(solution.join("Cargo.toml"), dir.path().join("Cargo.toml")).unwrap();
+    common::copy_crate(&root().join("solutions/lesson4-free-list"), dir.path());
+    common::plant(dir.path(), "src/heap.rs", from, to);
     dir
 }
 

@@ -239,23 +239,11 @@ fn grading_twice_gives_identical_reports() {
 fn lesson5_without_merges(dir: &Path) -> PathBuf {
     let solution = common::root().join("solutions/lesson5-coalescing");
     let crate_dir = dir.join("lesson5-no-merges");
-    std::fs::create_dir_all(crate_dir.join("src")).unwrap();
-    std::fs::copy(solution.join("Cargo.toml"), crate_dir.join("Cargo.toml")).unwrap();
-    for entry in std::fs::read_dir(solution.join("src")).unwrap() {
-        let path = entry.unwrap().path();
-        let mut code = std::fs::read_to_string(&path).unwrap();
-        if path.ends_with("free_list.rs") {
-            for merge in ["touches(chunk, next)", "touches(prev, chunk)"] {
-                let planted = format!("if false && unsafe {{ {merge} }}");
-                let line = format!("if unsafe {{ {merge} }}");
-                assert!(
-                    code.contains(&line),
-                    "free_list.rs changed: plant the bug anew"
-                );
-                code = code.replacen(&line, &planted, 1);
-            }
-        }
-        std::fs::write(crate_dir.join("src").join(path.file_name().unwrap()), code).unwrap();
+    common::copy_crate(&solution, &crate_dir);
+    for merge in ["touches(chunk, next)", "touches(prev, chunk)"] {
+        let line = format!("if unsafe {{ {merge} }}");
+        let planted = format!("if false && unsafe {{ {merge} }}");
+        common::plant(&crate_dir, "src/free_list.rs", &line, &planted);
     }
     crate_dir
 }

@@ -17,29 +17,15 @@ use serde_json::Value;
 
 /// The planted bug: the branch that hands out a whole chunk forgets to
 /// unlink it.
-const UNLINK: &str = "                    self.relink(prev, next);\n";
-const FORGET: &str = "                    let _ = (prev, next);\n";
+const UNLINK: &str = "self.relink(prev, next);\n";
+const FORGET: &str = "let _ = (prev, next);\n";
 
 /// A copy of the lesson 4 solution with the bug planted, in `dir`.
 fn broken_lesson4(dir: &Path) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let crate_dir = dir.join("lesson4-broken");
-    let src = crate_dir.join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    let solution = root.join("solutions/lesson4-free-list");
-    std::fs::copy(solution.join("Cargo.toml"), crate_dir.join("Cargo.toml")).unwrap();
-    for entry in std::fs::read_dir(solution.join("src")).unwrap() {
-        let path = entry.unwrap().path();
-        let mut code = std::fs::read_to_string(&path).unwrap();
-        if path.ends_with("free_list.rs") {
-            assert!(
-                code.contains(UNLINK),
-                "free_list.rs changed: plant the bug anew"
-            );
-            code = code.replacen(UNLINK, FORGET, 1);
-        }
-        std::fs::write(src.join(path.file_name().unwrap()), code).unwrap();
-    }
+    let solution = common::root().join("solutions/lesson4-free-list");
+    common::copy_crate(&solution, &crate_dir);
+    common::plant(&crate_dir, "src/free_list.rs", UNLINK, FORGET);
     crate_dir
 }
 

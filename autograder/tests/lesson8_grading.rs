@@ -217,3 +217,33 @@ fn a_library_without_its_lock_fails_the_threads_test() {
         "caught by what it reads or by the program's stop, not by anything else:\n{threads:#}"
     );
 }
+
+/// The score of `blocks_are_aligned_apart_and_kept` alone, for `args`.
+fn gate_test_score(args: &[&str]) -> u64 {
+    let name = "blocks_are_aligned_apart_and_kept";
+    let mut all = vec!["lesson8", "--test", name, "--exact", "--format", "json"];
+    all.extend(args);
+    let run = grade(&all);
+    test(&run.json(), name)["score"].as_u64().unwrap()
+}
+
+/// Lesson 8's crate is also a C library, so cargo names its files without
+/// a hash, and the stub and a submission (both package `lesson8`) would
+/// write the same `liblesson8.rlib` in a shared build folder: graded after
+/// a submission, the stub linked the submission's code and passed.
+#[test]
+fn the_stub_graded_after_a_submission_is_still_the_stub() {
+    assert_eq!(gate_test_score(&[]), 0, "the stub implements nothing");
+    let dir = submission(
+        "/// Lesson 8's heap: here lesson 6's, behind lesson 7's one lock.\n\
+         pub type FastHeap<S> = BigHeap<S>;\n",
+        &[],
+    );
+    let submitted = ["--submission", dir.path().to_str().unwrap()];
+    assert_eq!(gate_test_score(&submitted), 2, "the submission is correct");
+    assert_eq!(
+        gate_test_score(&[]),
+        0,
+        "graded after the submission, the stub still implements nothing"
+    );
+}

@@ -58,32 +58,9 @@ fn bug(name: &str) -> Bug {
 /// A copy of `bug.solution` with the bug planted, as a submission crate.
 fn planted(bug: &Bug) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let solution = root().join("solutions").join(&bug.solution);
-    copy_dir(&solution.join("src"), &dir.path().join("src"));
-    std::fs::copy(solution.join("Cargo.toml"), dir.path().join("Cargo.toml")).unwrap();
-    let path = dir.path().join(&bug.file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        text.contains(&bug.from),
-        "{}'s {} moved: no {:?}",
-        bug.solution,
-        bug.file,
-        bug.from
-    );
-    std::fs::write(&path, text.replacen(&bug.from, &bug.to, 1)).unwrap();
+    common::copy_crate(&root().join("solutions").join(&bug.solution), dir.path());
+    common::plant(dir.path(), &bug.file, &bug.from, &bug.to);
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// One grade at a time: a grader running as root gives each worker slot a

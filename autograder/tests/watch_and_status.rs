@@ -17,8 +17,7 @@ use common::{grade_with_env, root};
 /// Lesson 4's two split tests: enough to see a bug, cheap to run.
 const TESTS: &str = "split";
 /// The bug: a chunk handed out whole stays on the free list.
-const CORRECT: &str =
-    "                    self.relink(prev, next);\n                    self.len -= 1;\n";
+const CORRECT: &str = "self.relink(prev, next);\n            self.len -= 1;\n";
 const FREE_LIST: &str = "src/free_list.rs";
 
 /// One grade at a time: a grader running as root gives each worker slot a
@@ -29,11 +28,7 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// The lesson 4 reference, copied to `dir`.
 fn lesson4_copy(dir: &Path) {
     let solution = root().join("solutions/lesson4-free-list");
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    for entry in std::fs::read_dir(solution.join("src")).unwrap().flatten() {
-        std::fs::copy(entry.path(), dir.join("src").join(entry.file_name())).unwrap();
-    }
-    std::fs::copy(solution.join("Cargo.toml"), dir.join("Cargo.toml")).unwrap();
+    common::copy_crate(&solution, dir);
     let text = std::fs::read_to_string(dir.join(FREE_LIST)).unwrap();
     assert!(text.contains(CORRECT), "the reference's free_list.rs moved");
 }

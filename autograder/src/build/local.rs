@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::cargo;
 use super::project::{toml_str, workspace_profile, write_project};
 use super::subject::{crate_under_test, students_errors};
-use super::{build_dir, canonical, course_key, BuildOptions, Variant};
+use super::{canonical, course_key, crate_build_dir, BuildOptions, Variant};
 use crate::course::{Course, Lesson};
 use crate::Fatal;
 
@@ -40,7 +40,7 @@ pub fn build(
     let manifest_path = project.join("Cargo.toml").to_string_lossy().into_owned();
     let run = cargo::build(
         &["--manifest-path", &manifest_path],
-        &build_dir(heaplab),
+        &crate_build_dir(heaplab, &crate_dir, lesson, variant),
         &project,
         course,
         opts,

@@ -12,6 +12,7 @@
 //! <target>/heaplab/<course>/lesson4-solution/   the subject's: Cargo.toml, src/main.rs, student/ (submissions)
 //! <target>/heaplab/<course>/release-lesson7-solution/library/   one extra build of a lesson and variant
 //! <target>/heaplab/target/                      one build folder for them all (debug)
+//! <target>/heaplab/<course>/target-lesson8-student/   but a crate that is also a C library's
 //! ```
 //!
 //! `<course>` is the course folder's name and a hash of its path, so that
@@ -185,6 +186,47 @@ fn course_key(heaplab: &Path) -> String {
 /// generated projects (their dependencies are built once).
 pub(crate) fn build_dir(heaplab: &Path) -> PathBuf {
     heaplab.parent().unwrap_or(heaplab).join("target")
+}
+
+/// The build folder of a project that links the crate under test in
+/// `crate_dir`: the shared one ([`build_dir`]), unless the crate is also a
+/// C library (`crate-type` with `cdylib`, as lessons 7 and 8). cargo names
+/// such a crate's files without a hash (`deps/liblesson8.rlib`), so two
+/// crates of one name built in one folder (a lesson's stub and a
+/// submission, or two courses' stubs) overwrite each other's library, and
+/// the next grade of the first would link the second's code. Those build
+/// in a folder of their own per course, lesson and variant.
+pub(crate) fn crate_build_dir(
+    heaplab: &Path,
+    crate_dir: &Path,
+    lesson: &Lesson,
+    variant: &Variant,
+) -> PathBuf {
+    if has_unhashed_outputs(crate_dir) {
+        heaplab.join(format!("target-{}-{}", lesson.id, variant.slug()))
+    } else {
+        build_dir(heaplab)
+    }
+}
+
+/// True when the crate's `[lib] crate-type` names anything but an rlib
+/// (or its manifest cannot be read: a folder of its own is always safe).
+fn has_unhashed_outputs(crate_dir: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(crate_dir.join("Cargo.toml")) else {
+        return true;
+    };
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return true;
+    };
+    let types = table
+        .get("lib")
+        .and_then(|lib| lib.get("crate-type").or_else(|| lib.get("crate_type")))
+        .and_then(|t| t.as_array());
+    types.is_some_and(|types| {
+        types
+            .iter()
+            .any(|t| !matches!(t.as_str(), Some("rlib" | "lib")))
+    })
 }
 
 /// Builds the checker, the subject of `lesson` for `variant`, and the

@@ -76,7 +76,8 @@ impl Files {
 }
 
 /// What only instructors run: the stub generator, the packager, batch
-/// grading, and the kit's own tests and benchmarks. Bundles leave it out and
+/// grading, and the kit's own tests, benchmarks and examples (the figures,
+/// the fit experiment: they link the reference solutions). Bundles leave it out and
 /// build the autograder without its `instructor` feature.
 const INSTRUCTOR_ONLY: &[&str] = &[
     "autograder/src/stubs",
@@ -84,8 +85,10 @@ const INSTRUCTOR_ONLY: &[&str] = &[
     "autograder/src/batch.rs",
     "autograder/tests",
     "autograder/benches",
+    "autograder/examples",
     "autograder/suites/tests",
     "autograder/suites/benches",
+    "autograder/suites/examples",
     "kit/tests",
     "kit/benches",
 ];
@@ -103,7 +106,9 @@ pub fn starter(course: &Course, lesson: &Lesson) -> Result<Files, Fatal> {
     if let Some(page) = lesson.page.as_deref() {
         let path = course.root.join(page);
         if path.is_file() {
-            files.insert(page, std::fs::read(&path).map_err(|e| io(&path, e))?);
+            let text = std::fs::read(&path).map_err(|e| io(&path, e))?;
+            add_figures(&mut files, course, Path::new(page), &text)?;
+            files.insert(page, text);
         }
     }
     // The dev container, for students on macOS or Windows.
@@ -112,6 +117,23 @@ pub fn starter(course: &Course, lesson: &Lesson) -> Result<Files, Fatal> {
     }
     files.insert("README.md", starter_readme(lesson));
     Ok(files)
+}
+
+/// The figures a lesson page shows (`](figures/NAME.svg)`, beside the
+/// page), so that its pictures are not broken links in the starter.
+fn add_figures(files: &mut Files, course: &Course, page: &Path, text: &[u8]) -> Result<(), Fatal> {
+    let text = String::from_utf8_lossy(text);
+    let folder = page.parent().unwrap_or(Path::new(""));
+    for (at, _) in text.match_indices("](figures/") {
+        let rest = &text[at + 2..];
+        let Some(end) = rest.find(')') else { continue };
+        let rel = folder.join(&rest[..end]);
+        let path = course.root.join(&rel);
+        if path.is_file() {
+            files.insert(&rel, std::fs::read(&path).map_err(|e| io(&path, e))?);
+        }
+    }
+    Ok(())
 }
 
 /// The grader tree for `lesson`: the starter's workspace with every test,

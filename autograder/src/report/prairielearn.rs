@@ -16,14 +16,18 @@ use super::{failure_details, Graded};
 use crate::runner::TestResult;
 use heaplab_protocol::Outcome;
 
-/// PrairieLearn refuses results over 1 MB; a test's output is cut well
-/// before that.
+/// PrairieLearn refuses results over 1 MB.
+const RESULTS_LIMIT: usize = 1024 * 1024;
+
+/// A test's output and message are cut well before that.
 const OUTPUT_LIMIT: usize = 16 * 1024;
 
 /// Bytes of images (their `data:` URLs) one results file carries at most:
-/// a quarter of the limit. Images past it are left out; the message and
-/// the replay command still say what broke.
+/// a quarter of the limit, and never more than the text leaves of it (less
+/// a margin). Images past it are left out; the message and the replay
+/// command still say what broke.
 const IMAGES_LIMIT: usize = 256 * 1024;
+const MARGIN: usize = 16 * 1024;
 
 #[derive(Serialize)]
 struct Results {
@@ -59,12 +63,12 @@ pub fn render(graded: &Graded) -> String {
         ),
         None => String::new(),
     };
-    let mut room = IMAGES_LIMIT;
-    let tests = graded
-        .results
-        .iter()
-        .map(|r| entry(graded, r, &mut room))
-        .collect();
+    let mut tests: Vec<TestEntry> = graded.results.iter().map(|r| entry(graded, r)).collect();
+    let text_bytes = serde_json::to_string(&tests).map_or(RESULTS_LIMIT, |t| t.len());
+    let mut room = IMAGES_LIMIT.min(RESULTS_LIMIT.saturating_sub(text_bytes + MARGIN));
+    for (test, r) in tests.iter_mut().zip(&graded.results) {
+        test.images = drawings(r, &mut room);
+    }
     let results = Results {
         gradable: true,
         score: if max == 0 {
@@ -79,8 +83,8 @@ pub fn render(graded: &Graded) -> String {
     serde_json::to_string_pretty(&results).expect("results always serialize") + "\n"
 }
 
-/// A test's entry; a failure's images while `room` (bytes) lasts.
-fn entry(graded: &Graded, r: &TestResult, room: &mut usize) -> TestEntry {
+/// A test's entry, without images.
+fn entry(graded: &Graded, r: &TestResult) -> TestEntry {
     let failed = !r.outcome.passed();
     let compile = matches!(r.outcome, Outcome::DidNotCompile { .. });
     let message = if !failed || compile {
@@ -91,11 +95,30 @@ fn entry(graded: &Graded, r: &TestResult, room: &mut usize) -> TestEntry {
         failure_details(graded, r, true)
     };
     let shown = failed && !r.spec.hidden;
+    TestEntry {
+        name: r.spec.name.clone(),
+        description: r.spec.title.clone(),
+        points: r.earned,
+        max_points: r.spec.points,
+        message: head(&message),
+        output: if shown {
+            tail(&r.stderr)
+        } else {
+            String::new()
+        },
+        images: Vec::new(),
+    }
+}
+
+/// A shown failure's images, while `room` (bytes of their URLs) lasts.
+fn drawings(r: &TestResult, room: &mut usize) -> Vec<Image> {
+    if r.outcome.passed() || r.spec.hidden {
+        return Vec::new();
+    }
     let mut drawn = Vec::new();
     for image in r
         .outcome
         .failure()
-        .filter(|_| shown)
         .map(images::of_failure)
         .unwrap_or_default()
     {
@@ -104,19 +127,7 @@ fn entry(graded: &Graded, r: &TestResult, room: &mut usize) -> TestEntry {
             drawn.push(image);
         }
     }
-    TestEntry {
-        name: r.spec.name.clone(),
-        description: r.spec.title.clone(),
-        points: r.earned,
-        max_points: r.spec.points,
-        message,
-        output: if shown {
-            tail(&r.stderr)
-        } else {
-            String::new()
-        },
-        images: drawn,
-    }
+    drawn
 }
 
 /// `text` without colour, its first [`OUTPUT_LIMIT`] bytes at most (a

@@ -16,10 +16,6 @@ use heaplab_suites::trace::{metered, read, replay, HeapAllocator, Trace};
 use lesson4_solution::FreeListHeap;
 use lesson5_solution::CoalescingHeap;
 
-/// The policies, in the order of the columns; each lesson's crate has its
-/// own `Fit`, in the same order, so a column is an index into `Fit::ALL`.
-const POLICIES: [&str; 3] = ["first", "next", "best"];
-
 /// What one heap under one policy did on one trace.
 #[derive(Clone, Copy)]
 struct Outcome {
@@ -28,7 +24,8 @@ struct Outcome {
     reads_per_malloc: f64,
 }
 
-/// A row per trace, a column per policy ([`POLICIES`]).
+/// A row per trace, a column per policy (`Fit::ALL`'s order: lessons 4
+/// and 5 each have their own `Fit`, in the same order).
 type Table = Vec<[Outcome; 3]>;
 
 fn main() -> ExitCode {
@@ -90,7 +87,7 @@ fn read_traces(folder: &Path) -> Result<Vec<Trace>, String> {
         .collect()
 }
 
-/// Every trace under every policy (an index into [`POLICIES`]), by `replay`.
+/// Every trace under every policy (an index into `Fit::ALL`), by `replay`.
 fn table(
     traces: &[Trace],
     replay: impl Fn(&Trace, usize) -> Result<Outcome, String>,
@@ -127,7 +124,7 @@ fn replay_one<H: Heap>(
 /// The table of one heap: utilization and reads per malloc by policy, a row
 /// per trace, then the means.
 fn print_table(heap: &str, traces: &[Trace], rows: &Table) {
-    let names = POLICIES;
+    let names = lesson4_solution::Fit::ALL.map(lesson4_solution::Fit::name);
     println!("{heap}");
     println!(
         "{:<16}  {:>24}  {:>24}",

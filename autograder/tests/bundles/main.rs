@@ -363,6 +363,21 @@ fn starter_and_template_hold_no_solution_or_hidden_test() {
         assert!(!manifest.contains(&p.hidden), "hidden test in the {kind}");
         dev_container(&top.join(".devcontainer"));
     }
+    // A page's pictures come with it.
+    let lesson = p.lesson("lesson4");
+    let archive = p
+        .bundles(lesson)
+        .join(format!("heaplab-{}-starter.tar.gz", lesson.id));
+    let into = work.join("lesson4-starter");
+    run::unpack(&archive, &into);
+    let docs = into.join(format!("heaplab-{}/docs", lesson.id));
+    let page = fs::read_to_string(docs.join("lesson4.md")).unwrap();
+    assert!(page.contains("](figures/lesson4-free-list.svg)"));
+    let figure = fs::read_to_string(docs.join("figures/lesson4-free-list.svg")).unwrap();
+    assert!(
+        figure.starts_with("<svg"),
+        "lesson 4's figure: {figure:.80}"
+    );
 }
 
 /// The dev container builds from its Dockerfile, with the tools the README

@@ -75,3 +75,36 @@ pub fn test<'a>(report: &'a Value, name: &str) -> &'a Value {
         .find(|t| t["name"] == name)
         .unwrap_or_else(|| panic!("no test {name} in the report"))
 }
+
+/// Copies a lesson crate (its `Cargo.toml` and `src/`, folders included) to
+/// `to`, as a student would hand it in.
+pub fn copy_crate(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    std::fs::copy(from.join("Cargo.toml"), to.join("Cargo.toml")).unwrap();
+    copy_tree(&from.join("src"), &to.join("src"));
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// In the crate at `dir`, the first `from` of `file` becomes `to`; panics
+/// (naming the file) when the reference no longer has `from`.
+pub fn plant(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains(from),
+        "{} moved: no {from:?}; plant the bug anew",
+        path.display()
+    );
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}

@@ -303,8 +303,9 @@ fn idle_arenas_stay_below_the_peak_and_go_before_the_heap_passes_it() {
 #[test]
 fn an_idle_arena_a_32nd_of_the_peak_bigger_serves_a_block_alone() {
     let (mut heap, _) = heap();
-    let _big = heap.malloc(1_000_000).unwrap(); // a peak over 1 MB
-                                                // 25 pages, an arena of its own.
+    // A peak over 1 MB.
+    let _big = heap.malloc(1_000_000).unwrap();
+    // 25 pages, an arena of its own.
     let b = heap.malloc(100_000).unwrap();
     // SAFETY: live, freed once.
     unsafe { heap.free(b) };
@@ -316,6 +317,29 @@ fn an_idle_arena_a_32nd_of_the_peak_bigger_serves_a_block_alone() {
     assert_eq!(heap.stats().pages_mapped, mapped, "no new map: it served");
     // SAFETY: c is live.
     assert_eq!(unsafe { heap.usable_size(c) }, Some(25 * 4096));
+    check_heap(&heap);
+}
+
+#[test]
+fn an_idle_arena_more_than_twice_a_block_does_not_serve_it_alone() {
+    let (mut heap, _) = heap();
+    // A peak of 8 MB: a 32nd of it (256 KiB) would allow any slack here.
+    let _big = heap.malloc(8_000_000).unwrap();
+    // 49 pages, an arena of its own, idle once freed.
+    let b = heap.malloc(200_000).unwrap();
+    // SAFETY: live, freed once.
+    unsafe { heap.free(b) };
+    assert!(heap.idle_bytes >= 2 * 70_000, "within half the peak: kept");
+    let mapped = heap.stats().pages_mapped;
+    // 18 pages: the idle arena is more than twice as big; the slack may
+    // never pass the block itself.
+    let c = heap.malloc(70_000).unwrap();
+    assert!(
+        heap.stats().pages_mapped > mapped,
+        "a new map, not the idle arena"
+    );
+    // SAFETY: c is live.
+    assert_eq!(unsafe { heap.usable_size(c) }, Some(18 * 4096));
     check_heap(&heap);
 }
 

@@ -1,11 +1,15 @@
 //! One lock around a heap (lesson 7's, given): the process heap's, which
 //! the threads' caches take only to refill or to give blocks back.
 //!
-//! A global allocator cannot use `std::sync::Mutex` safely: a lock that
-//! allocates (to make its OS object, or to record poisoning) would call back
-//! into the allocator it protects. [`RawLock`] is three states in one
-//! `AtomicU32` and the Linux `futex(2)` system call to sleep on it — the
-//! mutex of Drepper's "Futexes Are Tricky" — so taking it never allocates.
+//! The lock must never allocate: it guards the allocator itself. On Linux
+//! `std::sync::Mutex` does not allocate either (since Rust 1.62 it is a
+//! futex lock too), but the heap needs what it does not give: a sure stop
+//! when a thread re-enters (std leaves locking twice unspecified, "might
+//! panic or deadlock", and a panic allocates), and `lock` and `unlock` as
+//! two calls, for the fork handlers, which take the lock in one callback and
+//! release it in another. [`RawLock`] is three states in one `AtomicU32` and
+//! the Linux `futex(2)` system call to sleep on it, the mutex of Drepper's
+//! "Futexes Are Tricky", and it records its holder.
 //!
 //! ```text
 //!   state: 0 unlocked ──lock──► 1 locked ──another thread waits──► 2 locked, waiters

@@ -65,7 +65,8 @@ pub fn free_does_not_walk_the_list<H: Heap>(s: &mut Session<'_, H>) -> Result<()
     s.free(b[4])?;
     let written = read(decoy + LINK_OFFSET) != 0;
     restore(&saved, decoy);
-    s.check_now()?;
+    // The walk first: a heap that walked may also have broken a rule on the
+    // way (it linked the chunk in after the decoy), but the walk is the cause.
     s.ensure(!written, || {
         Failure::new(
             format!("free(a{}) walked the free list", b[4]),
@@ -78,7 +79,8 @@ pub fn free_does_not_walk_the_list<H: Heap>(s: &mut Session<'_, H>) -> Result<()
             ),
         )
         .at(decoy)
-    })
+    })?;
+    s.check_now()
 }
 
 /// Writes a free chunk of `MIN_CHUNK_BYTES` whose link ends the list at
