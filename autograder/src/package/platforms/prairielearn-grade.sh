@@ -43,6 +43,19 @@ not_gradable() {
     exit 0
 }
 
+# Where the module `$2` goes in the crate at `$1`: beside the file that
+# declares it if that is lib.rs, main.rs or a mod.rs, else in the folder
+# named after that file; nothing if no file declares it.
+module_place() {
+    local decl
+    decl="$(cd "$1" && grep -rlE "^[[:space:]]*(pub(\([a-z]+\))?[[:space:]]+)?mod[[:space:]]+$2[[:space:]]*;" src --include='*.rs' | head -n 1)"
+    [ -n "$decl" ] || return 0
+    case "$(basename "$decl")" in
+        lib.rs | main.rs | mod.rs) echo "$(dirname "$decl")/$2.rs" ;;
+        *) echo "${decl%.rs}/$2.rs" ;;
+    esac
+}
+
 cd "$tree" || not_gradable "the grader is not installed in $tree (a problem with the grading image)"
 cargo build --offline --quiet -p heaplab-autograder --bin grade 2>"$work/build.log" ||
     not_gradable "the grader did not build (a problem with the grading image): $(tail -n 20 "$work/build.log")"
@@ -65,13 +78,25 @@ if ! crate="$("$grade" locate @LESSON@ "$submitted" 2>"$work/locate.log")"; then
     crate="$work/@DIR@"
     cp -R "$tree/lessons/@DIR@" "$crate"
     found=0
-    for file in "$submitted"/*.rs; do
-        [ -f "$file" ] || continue
-        name="$(basename "$file")"
-        place="$(cd "$crate" && find src -name "$name" -type f | head -n 1)"
-        [ -n "$place" ] || not_gradable "$name is not a file of @LESSON@'s crate (its files: $(cd "$crate" && find src -name '*.rs' -type f -printf '%f ' | sort))"
-        cp "$file" "$crate/$place"
-        found=1
+    # The starter's files first, then files of the student's own modules,
+    # each where a placed file declares it (`mod name;` in src/heap.rs puts
+    # name.rs in src/heap/; in lib.rs or a mod.rs, beside it).
+    for pass in starter own; do
+        for file in "$submitted"/*.rs; do
+            [ -f "$file" ] || continue
+            name="$(basename "$file")"
+            place="$(cd "$crate" && find src -name "$name" -type f | head -n 1)"
+            if [ "$pass" = starter ]; then
+                [ -n "$place" ] || continue
+            else
+                [ -z "$place" ] || continue
+                place="$(module_place "$crate" "${name%.rs}")"
+                [ -n "$place" ] || not_gradable "$name is not a file of @LESSON@'s crate and no file declares \`mod ${name%.rs};\` (its files: $(cd "$crate" && find src -name '*.rs' -type f -printf '%f ' | sort))"
+                mkdir -p "$crate/$(dirname "$place")"
+            fi
+            cp "$file" "$crate/$place"
+            found=1
+        done
     done
     [ "$found" -eq 1 ] || not_gradable "$(cat "$work/locate.log")"
 fi
